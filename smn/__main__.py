@@ -1,0 +1,5 @@
+import sys
+
+from smn.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Falcon middleware, one concern each, wired in order by smn.app.create_app."""

@@ -1,0 +1,48 @@
+"""One JSON access line per request, written when the response is done."""
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import falcon
+
+from smn.context import current_stats
+
+access_log = logging.getLogger("smn.access")
+
+
+def _response_bytes(resp: falcon.Response) -> int | None:
+    """Body size; media is serialized once and cached by Falcon, so this costs nothing extra."""
+    if resp.content_length is not None:
+        return int(resp.content_length)
+    if resp.stream is not None:
+        return None
+    body = resp.render_body()
+    return len(body) if body is not None else 0
+
+
+class AccessLogMiddleware:
+    """Logs request_id, method, route, path, status, duration_ms, client, odoo_ms, odoo_calls, bytes."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.started = time.perf_counter()
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object,
+                         req_succeeded: bool) -> None:
+        started = req.context.get("started") or time.perf_counter()
+        stats = current_stats()
+        client = req.context.get("client")
+        access_log.info("request", extra={
+            "method": req.method,
+            "route": req.uri_template,
+            "path": req.path,
+            "status": resp.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "client": getattr(client, "client_id", client),
+            "odoo_ms": round(stats.odoo_ms, 2) if stats else 0.0,
+            "odoo_calls": stats.odoo_calls if stats else 0,
+            "bytes": _response_bytes(resp),
+            "remote_addr": req.remote_addr,
+            "pid": os.getpid(),
+        })

@@ -1,0 +1,1 @@
+"""Falcon resources: thin classes that validate, call a service and serialize."""

@@ -1,0 +1,55 @@
+import threading
+import time
+
+import psycopg2
+import pytest
+
+from smn.db import Database
+
+
+def test_pool_serves_many_threads(database_url):
+    database = Database(database_url, max_connections=4)
+    seen = []
+
+    def work():
+        for _ in range(10):
+            seen.append(database.fetch_one("SELECT 1")[0])
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    database.close()
+    assert seen == [1] * 40
+
+
+def test_error_rolls_back_and_connection_is_reusable(database_url):
+    database = Database(database_url, max_connections=1)
+    with pytest.raises(psycopg2.errors.UndefinedTable):
+        database.execute("SELECT * FROM no_such_table")
+    assert database.fetch_one("SELECT 2")[0] == 2
+    database.close()
+
+
+def test_a_killed_connection_is_replaced(database_url):
+    database = Database(database_url, max_connections=1)
+    pid = database.fetch_one("SELECT pg_backend_pid()")[0]
+    other = Database(database_url)
+    other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    while other.fetch_one("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,))[0]:
+        time.sleep(0.01)
+    other.close()
+    with pytest.raises(psycopg2.OperationalError):
+        database.fetch_one("SELECT 1")
+    assert database.fetch_one("SELECT 3")[0] == 3
+    database.close()
+
+
+def test_pool_is_rebuilt_after_fork(database_url, monkeypatch):
+    database = Database(database_url)
+    database.fetch_one("SELECT 1")
+    first_pool = database._pool
+    monkeypatch.setattr("os.getpid", lambda: -1)
+    database.fetch_one("SELECT 1")
+    assert database._pool is not first_pool

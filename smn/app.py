@@ -5,11 +5,14 @@ from dataclasses import dataclass
 
 import falcon
 
+from smn.auth.runtime import Auth, build_auth
 from smn.db import Database
 from smn.errors import register_error_handlers
 from smn.middleware.access_log import AccessLogMiddleware
+from smn.middleware.auth import AuthMiddleware
 from smn.middleware.context import ContextMiddleware
 from smn.odoo.client import OdooClient
+from smn.resources.auth import add_auth_routes
 from smn.resources.docs import add_docs_routes
 from smn.resources.health import HealthResource, ReadinessResource
 from smn.settings import Settings
@@ -22,6 +25,8 @@ class Services:
     settings: Settings
     database: Database
     odoo: OdooClient
+    # Built by build_services, or by create_app when a caller's Services lack it.
+    auth: Auth | None = None
 
 
 class SmnApp(falcon.App):
@@ -35,17 +40,24 @@ def build_services(settings: Settings) -> Services:
         raise ValueError("SMN_DATABASE_URL must be resolved before the app is created (see smn.stack)")
     if not settings.odoo_url:
         raise ValueError("SMN_ODOO_URL must be resolved before the app is created (see smn.stack)")
+    database = Database(settings.database_url, settings.db_pool_max)
     return Services(
         settings=settings,
-        database=Database(settings.database_url, settings.db_pool_max),
+        database=database,
         odoo=OdooClient.from_settings(settings),
+        auth=build_auth(settings, database),
     )
 
 
 def create_app(settings: Settings, services: Services | None = None) -> falcon.App:
     """Build the Falcon app: middleware in request order, error handlers, routes."""
     services = services or build_services(settings)
-    app = SmnApp(middleware=[ContextMiddleware(), AccessLogMiddleware()], cors_enable=False)
+    if services.auth is None:
+        services.auth = build_auth(services.settings, services.database)
+    app = SmnApp(
+        middleware=[ContextMiddleware(), AccessLogMiddleware(), AuthMiddleware(services.auth.verifier)],
+        cors_enable=False,
+    )
     app.req_options.strip_url_path_trailing_slash = True
     app.resp_options.default_media_type = falcon.MEDIA_JSON
     register_error_handlers(app)
@@ -59,3 +71,4 @@ def add_routes(app: falcon.App, services: Services) -> None:
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadinessResource(services.database, services.odoo, settings.readiness_timeout))
     add_docs_routes(app, services)
+    add_auth_routes(app, services.auth)

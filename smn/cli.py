@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
+from smn.auth.cli import add_auth_commands
 from smn.logs import configure_logging
 from smn.settings import Settings, SettingsError, describe
 
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     openapi = command("openapi", cmd_openapi, "write the OpenAPI document (YAML)")
     openapi.add_argument("--output", type=Path, default=None, help="file to write; default stdout")
     command("settings", cmd_settings, "list every SMN_* variable with its default")
+    add_auth_commands(command)
     return parser
 
 

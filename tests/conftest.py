@@ -23,7 +23,7 @@ from smn.db.migrations import migrate
 from smn.logs import make_handler
 from smn.settings import Settings
 
-pytest_plugins: list[str] = []
+pytest_plugins = ["tests.fixtures.auth"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "var" / "test-artifacts"

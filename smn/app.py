@@ -15,6 +15,7 @@ from smn.odoo.client import OdooClient
 from smn.resources.auth import add_auth_routes
 from smn.resources.docs import add_docs_routes
 from smn.resources.health import HealthResource, ReadinessResource
+from smn.resources.partner_api import add_partner_api_routes
 from smn.settings import Settings
 
 
@@ -70,5 +71,6 @@ def add_routes(app: falcon.App, services: Services) -> None:
     settings = services.settings
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadinessResource(services.database, services.odoo, settings.readiness_timeout))
+    add_partner_api_routes(app, services)
     add_docs_routes(app, services)
     add_auth_routes(app, services.auth)

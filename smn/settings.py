@@ -129,6 +129,18 @@ class Settings:
         "SMN_TOKEN_MAX_TTL", lambda n, v: _parse_int(n, v, 30, 86400)))
     docs_cdn: bool = field(default=False, metadata=_env(
         "SMN_DOCS_CDN", _parse_bool, "load ReDoc from a CDN instead of the bundled copy"))
+    batch_max_orders: int = field(default=100, metadata=_env(
+        "SMN_BATCH_MAX_ORDERS", lambda n, v: _parse_int(n, v, 1, 1000), "orders accepted by POST /v1/orders/batch"))
+    export_chunk: int = field(default=500, metadata=_env(
+        "SMN_EXPORT_CHUNK", lambda n, v: _parse_int(n, v, 10, 5000), "records per Odoo call in NDJSON exports"))
+    idempotency_ttl: int = field(default=86_400, metadata=_env(
+        "SMN_IDEMPOTENCY_TTL", lambda n, v: _parse_int(n, v, 60, 30 * 86_400), "seconds an Idempotency-Key is kept"))
+    idempotency_wait: int = field(default=10, metadata=_env(
+        "SMN_IDEMPOTENCY_WAIT", lambda n, v: _parse_int(n, v, 1, 120),
+        "seconds a duplicate waits for the first request before 409"))
+    idempotency_lease: int = field(default=120, metadata=_env(
+        "SMN_IDEMPOTENCY_LEASE", lambda n, v: _parse_int(n, v, 5, 3600),
+        "seconds after which a crashed request's claim on a key may be taken over"))
     jwt_leeway: int = field(default=30, metadata=_env(
         "SMN_JWT_LEEWAY", lambda n, v: _parse_int(n, v, 0, 300), "seconds of clock skew tolerated on exp/nbf/iat"))
     auth_resync_interval: float = field(default=30.0, metadata=_env(

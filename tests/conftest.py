@@ -23,7 +23,7 @@ from smn.db.migrations import migrate
 from smn.logs import make_handler
 from smn.settings import Settings
 
-pytest_plugins = ["tests.fixtures.auth"]
+pytest_plugins = ["tests.fixtures.auth", "tests.fixtures.partner_api"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "var" / "test-artifacts"

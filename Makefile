@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install serve test test-fast docs migrate sandbox clean
+.PHONY: install serve test test-fast docs migrate reload sandbox clean bench
 
 install: $(STAMP)
 
@@ -26,9 +26,18 @@ test: install
 test-fast: install
 	$(PY) -m pytest -m "not browser"
 
+## bench: SMN beside a bare Falcon app under the same gunicorn settings, with wrk; appends to docs/performance.md
+bench: install
+	$(PY) -m bench.run
+
 ## docs: regenerate docs/openapi.yaml from the code
 docs: install
 	$(PY) -m smn openapi --output docs/openapi.yaml
+	$(PY) -m smn settings --markdown > docs/settings.md
+
+## reload: redeploy the running `make serve` with zero failed requests (SIGHUP to the gunicorn master)
+reload: install
+	$(PY) -m smn reload
 
 migrate: install
 	$(PY) -m smn migrate

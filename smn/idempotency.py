@@ -18,9 +18,10 @@ import logging
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import falcon
 import psycopg2.extras
@@ -35,7 +36,7 @@ log = logging.getLogger("smn.idempotency")
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
-STORED_HEADERS = ("Location", "Retry-After")
+STORED_HEADERS = ("Location", "Retry-After", "Preference-Applied")
 PURGE_EVERY = 200
 _POLL_SECONDS = (0.02, 0.05, 0.1, 0.2)
 
@@ -47,6 +48,23 @@ def record_write() -> None:
     writes = _writes.get()
     if writes is not None:
         writes.append(True)
+
+
+@contextmanager
+def tracking_writes() -> Iterator[list[bool]]:
+    """The record_write() calls of the block (the outbox asks whether a failed write wrote anything).
+
+    Inside a keyed request the store's own list is shared, never shadowed.
+    """
+    writes = _writes.get()
+    if writes is not None:
+        yield writes
+        return
+    token = _writes.set([])
+    try:
+        yield _writes.get()
+    finally:
+        _writes.reset(token)
 
 
 @dataclass

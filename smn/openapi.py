@@ -44,6 +44,41 @@ SHARED_SCHEMAS = {
     "Health": HealthSchema,
     "Readiness": ReadinessSchema,
 }
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_OAUTH_ERROR = {"application/json": {"schema": {
+    "type": "object", "required": ["error"],
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}}}}}
+# The answers many operations share; a docstring names one with $ref: '#/components/responses/<name>',
+# adding its own description beside the $ref where its text says more.
+SHARED_RESPONSES = {
+    "Unauthorized": {"description": "The access token is missing, expired or invalid.", "content": _PROBLEM},
+    "BadRequest": {"description": "The body is not JSON.", "content": _PROBLEM},
+    "NotModified": {"description": "Unchanged since the ETag in If-None-Match."},
+    "Forbidden": {"description": "The token lacks the scope, or Odoo refused.", "content": _PROBLEM},
+    "NotFound": {"description": "No such record.", "content": _PROBLEM},
+    "PayloadTooLarge": {"description": "The body is too large.", "content": _PROBLEM},
+    "UnsupportedMediaType": {"description": "The body is not application/json.", "content": _PROBLEM},
+    "InvalidQuery": {"description": "Unknown or invalid query parameters.", "content": _PROBLEM},
+    "ValidationFailed": {"description": "Invalid fields, or Odoo rejected the request.", "content": _PROBLEM},
+    "OdooUnavailable": {
+        "description": "Odoo is unreachable; retry after Retry-After seconds.",
+        "headers": {"Retry-After": {"description": "Seconds to wait before retrying.",
+                                    "schema": {"type": "integer"}}},
+        "content": _PROBLEM},
+    "OAuthError": {"description": "An OAuth 2.0 error (RFC 6749 §5.2), not problem+json.",
+                   "content": _OAUTH_ERROR},
+}
+# A docstring names a shared parameter by its bare name in `parameters` (`- IdempotencyKey`): apispec
+# turns the name into a $ref, but refuses a $ref object there, as it checks every dict for name and `in`.
+SHARED_PARAMETERS = {
+    "IdempotencyKey": {
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "schema": {"type": "string", "maxLength": 255},
+        "description": "Retry-safe key; the same key and body return the first response."},
+}
+SHARED_HEADERS = {
+    "ETag": {"description": "Strong validator of this representation.", "schema": {"type": "string"}},
+}
 # Described here and listed after the business tags, which the resources name.
 TAGS = [
     {"name": "Operations", "description": "Probes for load balancers and monitoring; no token needed."},
@@ -181,16 +216,24 @@ def _new_spec(app: falcon.App, settings: Settings) -> APISpec:
         "description": "A JWT issued to your partner account, sent as `Authorization: Bearer <token>`."})
     for name, schema in SHARED_SCHEMAS.items():
         spec.components.schema(name, schema=schema)
-    spec.components.response("Unauthorized", {
-        "description": "The access token is missing, expired or invalid.",
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+    for name, response in SHARED_RESPONSES.items():
+        spec.components.response(name, copy.deepcopy(response))
+    for name, parameter in SHARED_PARAMETERS.items():
+        spec.components.parameter(name, parameter["in"], copy.deepcopy(parameter))
+    for name, header in SHARED_HEADERS.items():
+        spec.components.header(name, copy.deepcopy(header))
     return spec
 
 
 def _document(app: falcon.App, settings: Settings) -> dict:
     spec = _new_spec(app, settings)
     for route in iter_routes(app):
-        if any(own_responders(route)):
+        documents_itself = getattr(route.resource, "openapi_paths", None)
+        if documents_itself is not None:
+            # The resource documents its route itself: the endpoint builder's catch-all adds
+            # one path per live slug; the admin pages describe themselves as HTML.
+            documents_itself(spec, route)
+        elif any(own_responders(route)):
             spec.path(route=route)
     document = spec.to_dict()
     document["tags"] = _tags(document)

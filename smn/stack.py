@@ -27,12 +27,17 @@ SECRET_KEY_FILE = "secret_key"
 def local_stack(settings: Settings, *, with_odoo: bool = True) -> Iterator[Settings]:
     """Yield settings whose database (migrated) and Odoo are reachable."""
     with ExitStack() as stack:
-        if not settings.database_url:
+        embedded = not settings.database_url
+        if embedded:
             settings = settings.replace(database_url=stack.enter_context(_embedded_postgres(settings)))
             if not settings.secret_key:
                 settings = settings.replace(secret_key=embedded_secret_key(settings.data_dir))
         applied = migrate(settings.database_url)
         log.info("database ready", extra={"migrations_applied": applied})
+        if embedded and with_odoo:
+            from smn.admin.cli import ensure_first_admin
+
+            ensure_first_admin(settings.database_url, settings.base_url)
         if with_odoo and not settings.odoo_url:
             settings = stack.enter_context(_sandbox_odoo(settings))
         yield settings

@@ -23,7 +23,7 @@ from smn.db.migrations import migrate
 from smn.logs import make_handler
 from smn.settings import Settings
 
-pytest_plugins = ["tests.fixtures.auth", "tests.fixtures.partner_api"]
+pytest_plugins = ["tests.fixtures.auth", "tests.fixtures.partner_api", "tests.helpers.browser"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "var" / "test-artifacts"
@@ -75,12 +75,14 @@ def sandbox():
 
 @pytest.fixture(autouse=True)
 def _sandbox_faults_cleared(request):
-    """A test that breaks the stand-in never leaks its fault into the next one."""
+    """A test that breaks the stand-in (or opens the shared circuit) never leaks it into the next one."""
     yield
     if "sandbox" in request.fixturenames:
         server = request.getfixturevalue("sandbox")
         server.clear_faults()
         server.come_up()
+    if "services" in request.fixturenames:
+        request.getfixturevalue("services").odoo.breaker.reset()
 
 
 @pytest.fixture(scope="session")
@@ -102,8 +104,7 @@ def settings(database_url: str, sandbox) -> Settings:
 def services(settings: Settings):
     built = build_services(settings)
     yield built
-    built.odoo.close()
-    built.database.close()
+    built.close()
 
 
 @pytest.fixture(scope="session")

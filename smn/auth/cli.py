@@ -18,6 +18,7 @@ from smn.auth.clients import ClientInfo, NewClient, UnknownClient
 from smn.auth.scopes import InvalidScope
 from smn.auth.service import AuthService
 from smn.logs import configure_logging
+from smn.outbox.callbacks import add_set_callback_command
 from smn.settings import JWT_ALGORITHMS, Settings
 
 SECRET_NOTICE = "The secret is shown this once; SMN stores only a hash of it."
@@ -63,6 +64,7 @@ def _client_commands(parser: argparse.ArgumentParser) -> None:
     scopes = action("set-scopes", client_set_scopes, "replace the client's scopes (live tokens included)")
     scopes.add_argument("client", help="client_id or name")
     scopes.add_argument("scopes", help="comma- or space-separated")
+    add_set_callback_command(action)
 
 
 def _token_commands(parser: argparse.ArgumentParser) -> None:

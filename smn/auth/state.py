@@ -47,6 +47,7 @@ class AuthState:
         self._clients: dict[str, ClientRecord] = {}
         self._revoked: dict[str, float] = {}
         self._keyset: KeySet = EMPTY_KEYSET
+        self.loaded_at: float | None = None  # epoch seconds of the last full reload (metrics)
         self._listener: _Listener | None = None
         self._reset_process_state()
 
@@ -130,6 +131,7 @@ class AuthState:
     def replace(self, clients: dict[str, ClientRecord], revoked: dict[str, float], keyset: KeySet) -> None:
         with self._lock:
             self._clients, self._revoked, self._keyset = clients, revoked, keyset
+            self.loaded_at = time.time()
         self._ready.set()
 
     def put_client(self, client_id: str, record: ClientRecord | None) -> None:

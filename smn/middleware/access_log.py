@@ -8,8 +8,11 @@ import time
 import falcon
 
 from smn.context import current_stats
+from smn.logs import prepared
 
 access_log = logging.getLogger("smn.access")
+FREE_TEXT = ("method", "path", "remote_addr")
+"""What the request chose; the other fields are numbers, enums and ids SMN chose, so only these are scrubbed."""
 
 
 def _response_bytes(resp: falcon.Response) -> int | None:
@@ -23,7 +26,11 @@ def _response_bytes(resp: falcon.Response) -> int | None:
 
 
 class AccessLogMiddleware:
-    """Logs request_id, method, route, path, status, duration_ms, client, odoo_ms, odoo_calls, bytes."""
+    """Logs request_id, method, route, path, status, duration_ms, client, odoo_ms, odoo_calls, bytes,
+    circuit (the Odoo breaker's state at the end) and cache (hit/miss/stale/bypass on cached reads)."""
+
+    def __init__(self, circuit: object | None = None) -> None:
+        self.circuit = circuit
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         req.context.started = time.perf_counter()
@@ -33,7 +40,9 @@ class AccessLogMiddleware:
         started = req.context.get("started") or time.perf_counter()
         stats = current_stats()
         client = req.context.get("client")
-        access_log.info("request", extra={
+        if not access_log.isEnabledFor(logging.INFO):
+            return
+        fields = {
             "method": req.method,
             "route": req.uri_template,
             "path": req.path,
@@ -45,4 +54,10 @@ class AccessLogMiddleware:
             "bytes": _response_bytes(resp),
             "remote_addr": req.remote_addr,
             "pid": os.getpid(),
-        })
+            "circuit": getattr(self.circuit, "state", None),
+            "cache": req.context.get("cache"),
+        }
+        # makeRecord + handle is what Logger.info does, minus findCaller's walk up the stack:
+        # the line carries no source location, and the walk was a tenth of the line's cost.
+        access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, "request", (), None,
+                                                extra=prepared(fields, FREE_TEXT)))

@@ -16,7 +16,7 @@ import json
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import quote
 
 import urllib3
@@ -32,6 +32,8 @@ from urllib3.exceptions import (
 
 import smn
 from smn.context import REQUEST_ID_HEADER, current_request_id, current_stats, is_sane_request_id
+from smn.odoo.breaker import CircuitBreaker
+from smn.odoo.bulkhead import Bulkhead
 from smn.odoo.errors import (
     OdooAuthenticationError,
     OdooError,
@@ -110,7 +112,8 @@ class OdooClient:
 
     def __init__(self, url: str, database: str, login: str, *, password: str | None = None,
                  api_key: str | None = None, protocol: str = "auto", connect_timeout: float = 3.0,
-                 read_timeout: float = 15.0, pool_size: int = 16) -> None:
+                 read_timeout: float = 15.0, pool_size: int = 16, breaker: CircuitBreaker | None = None,
+                 bulkhead: Bulkhead | None = None) -> None:
         if protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
         if not (password or api_key):
@@ -135,6 +138,11 @@ class OdooClient:
         self._auth_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._user_agent = f"smn/{_smn_version()}"
+        self.breaker = breaker or CircuitBreaker()
+        # The per-process cap on calls in flight (None: no cap).
+        self.bulkhead = bulkhead
+        # The metrics hook, call_observer(model, method, outcome, elapsed_seconds) after each round trip.
+        self.call_observer: Callable[[str, str, str, float], None] | None = None
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "OdooClient":
@@ -143,7 +151,9 @@ class OdooClient:
         return cls(settings.odoo_url, settings.odoo_database, settings.odoo_login,
                    password=settings.odoo_password, api_key=settings.odoo_api_key,
                    protocol=settings.odoo_protocol, connect_timeout=settings.odoo_connect_timeout,
-                   read_timeout=settings.odoo_read_timeout, pool_size=settings.odoo_pool_size)
+                   read_timeout=settings.odoo_read_timeout, pool_size=settings.odoo_pool_size,
+                   breaker=CircuitBreaker(settings.odoo_breaker_failures, settings.odoo_breaker_cooldown),
+                   bulkhead=Bulkhead(settings.odoo_max_concurrency, settings.odoo_bulkhead_wait))
 
     def __enter__(self) -> "OdooClient":
         return self
@@ -273,6 +283,15 @@ class OdooClient:
 
     def _exchange(self, path: str, body: Any, headers: dict[str, str], label: tuple[str, str],
                   protocol: str, timeout: float | None) -> Any:
+        """One HTTP round trip through the circuit breaker (refused at once while it is open)."""
+        if self.bulkhead is None:
+            return self.breaker.call(lambda: self._timed_exchange(path, body, headers, label, protocol, timeout))
+        # Outside the breaker: a call refused for want of a slot says nothing about Odoo's health.
+        with self.bulkhead.slot():
+            return self.breaker.call(lambda: self._timed_exchange(path, body, headers, label, protocol, timeout))
+
+    def _timed_exchange(self, path: str, body: Any, headers: dict[str, str], label: tuple[str, str],
+                        protocol: str, timeout: float | None) -> Any:
         """One HTTP round trip, timed into the request's stats and the debug log."""
         started = time.perf_counter()
         status: int | None = None
@@ -289,6 +308,8 @@ class OdooClient:
             stats = current_stats()
             if stats is not None:
                 stats.record_odoo_call(elapsed_ms)
+            if self.call_observer is not None:
+                self.call_observer(label[0], label[1], outcome, elapsed_ms / 1000.0)
             log.debug("odoo %s %s.%s status=%s outcome=%s %.1f ms",
                       protocol, label[0], label[1], status, outcome, elapsed_ms)
 

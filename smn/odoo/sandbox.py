@@ -305,6 +305,7 @@ class SandboxOdoo:
         self._latency = float(latency)
         self._proxy_status: int | None = None
         self._injected: list[_Injected] = []
+        self._call_latency: dict[tuple[str | None, str | None], float] = {}
         self._life_lock = threading.Lock()
         self._server: _Server | None = None
 
@@ -353,9 +354,14 @@ class SandboxOdoo:
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
                          name=f"odoo-sandbox-{self._port}").start()
 
-    def set_latency(self, seconds: float) -> None:
+    def set_latency(self, seconds: float, *, model: str | None = None, method: str | None = None) -> None:
+        """Delay every answer; with `model` and/or `method`, only the object calls that match (after they
+        are received, before they run)."""
         with self._faults_lock:
-            self._latency = max(float(seconds), 0.0)
+            if model is None and method is None:
+                self._latency = max(float(seconds), 0.0)
+            else:
+                self._call_latency[(model, method)] = max(float(seconds), 0.0)
 
     def set_proxy_error(self, status: int | None) -> None:
         """Answer every request with the reverse proxy's 502/503/504 page (None: stop)."""
@@ -377,6 +383,7 @@ class SandboxOdoo:
             self._latency = 0.0
             self._proxy_status = None
             self._injected.clear()
+            self._call_latency.clear()
 
     def respond(self, verb: str, target: str, headers: Any, body: bytes) -> Answer:
         """The answer to one HTTP request (called from the server's threads)."""
@@ -405,6 +412,11 @@ class SandboxOdoo:
                 del records[:len(records) - limit]
 
     def _fire_injected(self, model: Any, method: Any) -> None:
+        with self._faults_lock:
+            delay = max((seconds for (on_model, on_method), seconds in self._call_latency.items()
+                         if on_model in (None, model) and on_method in (None, method)), default=0.0)
+        if delay:
+            time.sleep(delay)
         with self._faults_lock:
             for fault in self._injected:
                 if fault.model in (None, model) and fault.method in (None, method):

@@ -100,29 +100,14 @@ class TokenResource(_OAuthEndpoint):
                     expires_in: {type: integer, example: 900}
                     scope: {type: string, example: orders:write products:read}
           400:
-            description: invalid_request, invalid_scope, unsupported_grant_type or unauthorized_client (disabled).
-            content:
-              application/json:
-                schema:
-                  type: object
-                  required: [error]
-                  properties: {error: {type: string}, error_description: {type: string}}
+            $ref: '#/components/responses/OAuthError'
+            description: "invalid_request, invalid_scope, unsupported_grant_type or unauthorized_client (disabled)."
           401:
-            description: invalid_client (unknown client or wrong secret).
-            content:
-              application/json:
-                schema:
-                  type: object
-                  required: [error]
-                  properties: {error: {type: string}, error_description: {type: string}}
+            $ref: '#/components/responses/OAuthError'
+            description: "invalid_client (unknown client or wrong secret)."
           429:
-            description: slow_down, after too many failed client authentications.
-            content:
-              application/json:
-                schema:
-                  type: object
-                  required: [error]
-                  properties: {error: {type: string}, error_description: {type: string}}
+            $ref: '#/components/responses/OAuthError'
+            description: "slow_down, after too many failed client authentications."
         """
         self._respond(req, resp, self._issue)
 
@@ -190,21 +175,11 @@ class RevokeResource(_OAuthEndpoint):
           200:
             description: Revoked, or nothing to revoke.
           400:
-            description: invalid_request (no token parameter).
-            content:
-              application/json:
-                schema:
-                  type: object
-                  required: [error]
-                  properties: {error: {type: string}, error_description: {type: string}}
+            $ref: '#/components/responses/OAuthError'
+            description: "invalid_request (no token parameter)."
           401:
-            description: invalid_client.
-            content:
-              application/json:
-                schema:
-                  type: object
-                  required: [error]
-                  properties: {error: {type: string}, error_description: {type: string}}
+            $ref: '#/components/responses/OAuthError'
+            description: "invalid_client."
         """
         self._respond(req, resp, self._revoke)
 
@@ -260,8 +235,7 @@ class JwksResource:
                   type: object
                   properties:
                     keys: {type: array, items: {type: object}}
-          304:
-            description: Unchanged since the If-None-Match ETag.
+          304: {$ref: '#/components/responses/NotModified'}
         """
         try:
             self.auth_system.verifier.ready()

@@ -63,11 +63,12 @@ class ReadinessResource:
                 schema: {$ref: '#/components/schemas/Problem'}
         """
         checks = {"postgresql": self._check_database(), "odoo": self._check_odoo()}
+        circuit = self.odoo.breaker.describe()
         failed = sorted(name for name, result in checks.items() if result != "ok")
         if failed:
             raise Problem(503, f"not ready: {', '.join(failed)} unreachable", slug="not-ready",
-                          headers={"Retry-After": "5"}, extra={"checks": checks})
-        resp.media = {"status": "ready", "checks": checks}
+                          headers={"Retry-After": "5"}, extra={"checks": checks, "circuit": circuit})
+        resp.media = {"status": "ready", "checks": checks, "circuit": circuit}
 
     def _check_database(self) -> str:
         try:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import falcon
 
 from smn.auth.scopes import requires_scope
-from smn.resources.partner_base import PartnerApiContext, page_request, parse_query, send_etagged, send_page
+from smn.cache import cached_read
+from smn.resources.partner_base import PartnerApiContext, send_collection, send_etagged
 from smn.schemas.invoices import InvoiceQuerySchema
 from smn.services.invoices import InvoiceService
 
@@ -18,6 +19,7 @@ class InvoicesResource:
         self.query = InvoiceQuerySchema()
 
     @requires_scope("invoices:read")
+    @cached_read("invoices")
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """List invoices.
         ---
@@ -34,20 +36,15 @@ class InvoicesResource:
               application/json:
                 schema: InvoicePageSchema
           403:
+            $ref: '#/components/responses/Forbidden'
             description: "The token lacks invoices:read, or Odoo refused."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          422:
-            description: "Unknown or invalid query parameters."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          503:
-            description: "Odoo is unreachable; retry after Retry-After seconds."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          422: {$ref: '#/components/responses/InvalidQuery'}
+          503: {$ref: '#/components/responses/OdooUnavailable'}
         """
-        query = parse_query(req, self.query)
-        found, items = self.service.list(query, page_request(query))
-        send_page(req, resp, self.api.settings, found, items)
+        send_collection(req, resp, self.api.settings, self.query, self.service.list)
 
     @requires_scope("invoices:read")
+    @cached_read("invoices")
     def on_get_item(self, req: falcon.Request, resp: falcon.Response, invoice_id: int) -> None:
         """Read an invoice.
         ---
@@ -57,17 +54,14 @@ class InvoicesResource:
           200:
             description: The invoice with its lines, with an ETag.
             headers:
-              ETag: {description: "Strong validator of this representation.", schema: {type: string}}
+              ETag: {$ref: '#/components/headers/ETag'}
             content:
               application/json:
                 schema: InvoiceSchema
-          304:
-            description: "Unchanged since the ETag in If-None-Match."
+          304: {$ref: '#/components/responses/NotModified'}
           404:
+            $ref: '#/components/responses/NotFound'
             description: "No such customer invoice or credit note."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          503:
-            description: "Odoo is unreachable."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          503: {$ref: '#/components/responses/OdooUnavailable'}
         """
         send_etagged(req, resp, self.service.get(invoice_id))

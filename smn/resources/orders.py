@@ -1,25 +1,25 @@
 """/v1/orders: list, read, create (one or a batch), confirm and cancel sale orders."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import falcon
 from marshmallow import ValidationError
 
 from smn.auth.scopes import requires_scope
+from smn.cache import cached_read
 from smn.errors import problem_body
 from smn.idempotency import Reply
+from smn.outbox.accept import JobSpec
 from smn.resources.partner_base import (
     PartnerApiContext,
     flatten_errors,
     json_reply,
     load,
-    page_request,
-    parse_query,
     read_json,
     require_object,
+    send_collection,
     send_etagged,
-    send_page,
     validation_problem,
 )
 from smn.schemas.orders import EmptyBodySchema, OrderBatchEnvelopeSchema, OrderCreateSchema, OrderQuerySchema
@@ -40,6 +40,7 @@ class OrdersResource:
         self.empty_schema = EmptyBodySchema()
 
     @requires_scope("orders:read")
+    @cached_read("orders")
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """List orders.
         ---
@@ -56,18 +57,12 @@ class OrdersResource:
               application/json:
                 schema: OrderPageSchema
           403:
+            $ref: '#/components/responses/Forbidden'
             description: "The token lacks orders:read, or Odoo refused."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          422:
-            description: "Unknown or invalid query parameters."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          503:
-            description: "Odoo is unreachable; retry after Retry-After seconds."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          422: {$ref: '#/components/responses/InvalidQuery'}
+          503: {$ref: '#/components/responses/OdooUnavailable'}
         """
-        query = parse_query(req, self.query)
-        found, items = self.service.list(query, page_request(query))
-        send_page(req, resp, self.api.settings, found, items)
+        send_collection(req, resp, self.api.settings, self.query, self.service.list)
 
     @requires_scope("orders:write")
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -82,11 +77,7 @@ class OrdersResource:
           problem carries it in `order`.
         tags: [Orders]
         parameters:
-          - in: header
-            name: Idempotency-Key
-            required: false
-            schema: {type: string, maxLength: 255}
-            description: "Retry-safe key; the same key and body return the first response."
+          - IdempotencyKey
         requestBody:
           required: true
           content:
@@ -107,33 +98,22 @@ class OrdersResource:
             content:
               application/json:
                 schema: OrderSchema
-          400:
-            description: "The body is not JSON."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          400: {$ref: '#/components/responses/BadRequest'}
           409:
             description: "A request with this Idempotency-Key is still running."
             content: {application/problem+json: {schema: ProblemSchema}}
-          413:
-            description: "The body is too large."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          415:
-            description: "The body is not application/json."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          413: {$ref: '#/components/responses/PayloadTooLarge'}
+          415: {$ref: '#/components/responses/UnsupportedMediaType'}
           422:
+            $ref: '#/components/responses/ValidationFailed'
             description: "Invalid fields, unknown partner or products, or Odoo refused the order."
-            content: {application/problem+json: {schema: ProblemSchema}}
           503:
+            $ref: '#/components/responses/OdooUnavailable'
             description: "Odoo is unreachable; retry with the same Idempotency-Key."
-            content: {application/problem+json: {schema: ProblemSchema}}
         """
         body = require_object(read_json(req, self.api.max_body_bytes))
-        order = load(self.create_schema, body)
-
-        def create() -> Reply:
-            created = self.service.create(order)
-            return json_reply(created, 201, {"Location": self.api.link(f"/v1/orders/{created['id']}")})
-
-        self.api.writer.run(req, resp, body, create)
+        load(self.create_schema, body)
+        self.api.writer.run(req, resp, body, lambda: self.create_reply(body, {}), job=JobSpec("orders.create"))
 
     @requires_scope("orders:write")
     def on_post_batch(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -149,11 +129,7 @@ class OrdersResource:
           whole batch are looked up once.
         tags: [Orders]
         parameters:
-          - in: header
-            name: Idempotency-Key
-            required: false
-            schema: {type: string, maxLength: 255}
-            description: "Retry-safe key; the same key and body return the first response."
+          - IdempotencyKey
         requestBody:
           required: true
           content:
@@ -165,37 +141,21 @@ class OrdersResource:
             content:
               application/json:
                 schema: BatchResultSchema
-          400:
-            description: "The body is not JSON."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          413:
-            description: "The body is too large."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          415:
-            description: "The body is not application/json."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          400: {$ref: '#/components/responses/BadRequest'}
+          413: {$ref: '#/components/responses/PayloadTooLarge'}
+          415: {$ref: '#/components/responses/UnsupportedMediaType'}
           422:
+            $ref: '#/components/responses/ValidationFailed'
             description: "The batch is empty, too large or not a list of orders."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          503:
-            description: "Odoo is unreachable."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          503: {$ref: '#/components/responses/OdooUnavailable'}
         """
         body = require_object(read_json(req, self.api.max_body_bytes))
-        orders = load(self.batch_schema, body)["orders"]
-        if len(orders) > self.batch_max_orders:
-            raise validation_problem([{"field": "orders", "message": f"At most {self.batch_max_orders} orders "
-                                       "per batch."}])
-        valid, rejected = self._split(orders)
-
-        def create() -> Reply:
-            outcomes = {**rejected, **(self.service.create_batch(valid) if valid else {})}
-            return json_reply({"results": [_result(index, outcomes[index]) for index in range(len(orders))]})
-
+        valid, _rejected = self._split(self._batch_orders(body))
         lease = self.api.settings.odoo_read_timeout * (2 * len(valid) + 4)
-        self.api.writer.run(req, resp, body, create, lease)
+        self.api.writer.run(req, resp, body, lambda: self.batch_reply(body, {}), lease, job=JobSpec("orders.batch"))
 
     @requires_scope("orders:read")
+    @cached_read("orders")
     def on_get_item(self, req: falcon.Request, resp: falcon.Response, order_id: int) -> None:
         """Read an order.
         ---
@@ -205,18 +165,13 @@ class OrdersResource:
           200:
             description: The order with its lines, with an ETag.
             headers:
-              ETag: {description: "Strong validator of this representation.", schema: {type: string}}
+              ETag: {$ref: '#/components/headers/ETag'}
             content:
               application/json:
                 schema: OrderSchema
-          304:
-            description: "Unchanged since the ETag in If-None-Match."
-          404:
-            description: "No such order."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          503:
-            description: "Odoo is unreachable."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          304: {$ref: '#/components/responses/NotModified'}
+          404: {$ref: '#/components/responses/NotFound'}
+          503: {$ref: '#/components/responses/OdooUnavailable'}
         """
         send_etagged(req, resp, self.service.get(order_id))
 
@@ -227,28 +182,20 @@ class OrdersResource:
         summary: Confirm an order
         tags: [Orders]
         parameters:
-          - in: header
-            name: Idempotency-Key
-            required: false
-            schema: {type: string, maxLength: 255}
-            description: "Retry-safe key; the same key returns the first response."
+          - IdempotencyKey
         responses:
           200:
             description: The confirmed order.
             content:
               application/json:
                 schema: OrderSchema
-          404:
-            description: "No such order."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          404: {$ref: '#/components/responses/NotFound'}
           422:
+            $ref: '#/components/responses/ValidationFailed'
             description: "Odoo refused (e.g. the order is not a quotation any more)."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          503:
-            description: "Odoo is unreachable."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          503: {$ref: '#/components/responses/OdooUnavailable'}
         """
-        self._action(req, resp, lambda: self.service.confirm(order_id))
+        self._action(req, resp, "orders.confirm", order_id)
 
     @requires_scope("orders:write")
     def on_post_cancel(self, req: falcon.Request, resp: falcon.Response, order_id: int) -> None:
@@ -257,32 +204,56 @@ class OrdersResource:
         summary: Cancel an order
         tags: [Orders]
         parameters:
-          - in: header
-            name: Idempotency-Key
-            required: false
-            schema: {type: string, maxLength: 255}
-            description: "Retry-safe key; the same key returns the first response."
+          - IdempotencyKey
         responses:
           200:
             description: The cancelled order.
             content:
               application/json:
                 schema: OrderSchema
-          404:
-            description: "No such order."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          404: {$ref: '#/components/responses/NotFound'}
           422:
+            $ref: '#/components/responses/ValidationFailed'
             description: "Odoo refused (e.g. it has invoices or deliveries)."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          503:
-            description: "Odoo is unreachable."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          503: {$ref: '#/components/responses/OdooUnavailable'}
         """
-        self._action(req, resp, lambda: self.service.cancel(order_id))
+        self._action(req, resp, "orders.cancel", order_id)
 
-    def _action(self, req: falcon.Request, resp: falcon.Response, act) -> None:
+    def _action(self, req: falcon.Request, resp: falcon.Response, kind: str, order_id: int) -> None:
         body = load(self.empty_schema, require_object(read_json(req, self.api.max_body_bytes, optional=True)))
-        self.api.writer.run(req, resp, body, lambda: json_reply(act()))
+        params = {"order_id": order_id}
+        action = self.job_actions()[kind]
+        self.api.writer.run(req, resp, body, lambda: action(body, params), job=JobSpec(kind, params))
+
+    # ------------------------------------------------------------ writes, also run by outbox jobs
+
+    def job_actions(self) -> dict[str, Callable[[Any, dict[str, Any]], Reply]]:
+        """The writes an outbox job may hold; the worker runs them exactly as the responders do."""
+        return {"orders.create": self.create_reply, "orders.batch": self.batch_reply,
+                "orders.confirm": self.confirm_reply, "orders.cancel": self.cancel_reply}
+
+    def create_reply(self, body: Any, params: dict[str, Any]) -> Reply:
+        created = self.service.create(load(self.create_schema, body))
+        return json_reply(created, 201, {"Location": self.api.link(f"/v1/orders/{created['id']}")})
+
+    def batch_reply(self, body: Any, params: dict[str, Any]) -> Reply:
+        orders = self._batch_orders(body)
+        valid, rejected = self._split(orders)
+        outcomes = {**rejected, **(self.service.create_batch(valid) if valid else {})}
+        return json_reply({"results": [_result(index, outcomes[index]) for index in range(len(orders))]})
+
+    def confirm_reply(self, body: Any, params: dict[str, Any]) -> Reply:
+        return json_reply(self.service.confirm(params["order_id"]))
+
+    def cancel_reply(self, body: Any, params: dict[str, Any]) -> Reply:
+        return json_reply(self.service.cancel(params["order_id"]))
+
+    def _batch_orders(self, body: Any) -> list[Any]:
+        orders = load(self.batch_schema, body)["orders"]
+        if len(orders) > self.batch_max_orders:
+            raise validation_problem([{"field": "orders", "message": f"At most {self.batch_max_orders} orders "
+                                       "per batch."}])
+        return orders
 
     def _split(self, orders: list[Any]) -> tuple[dict[int, dict], dict[int, Outcome]]:
         """Each order validated on its own: the valid ones, and a 422 outcome for each other."""

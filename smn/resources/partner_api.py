@@ -7,6 +7,7 @@ import falcon
 
 from smn.idempotency import IdempotencyStore
 from smn.odoo.catalog import FieldCatalog
+from smn.outbox.accept import Acceptor
 from smn.resources.invoices import InvoicesResource
 from smn.resources.orders import OrdersResource
 from smn.resources.partner_base import PartnerApiContext, Writer
@@ -29,7 +30,8 @@ def add_partner_api_routes(app: falcon.App, services: Services) -> None:
     catalog = FieldCatalog(services.odoo)
     store = IdempotencyStore(services.database, ttl=settings.idempotency_ttl, wait=settings.idempotency_wait,
                              lease=settings.idempotency_lease)
-    api = PartnerApiContext(services.settings, Writer(store))
+    outbox = Acceptor(services.outbox, lambda path: (settings.public_url or "") + path) if services.outbox else None
+    api = PartnerApiContext(services.settings, Writer(store, outbox), services.reads)
     chunk = settings.export_chunk
 
     partners = PartnersResource(PartnerService(services.odoo, catalog, chunk), api)

@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import falcon
 from marshmallow import Schema, ValidationError
@@ -19,8 +19,12 @@ from marshmallow import Schema, ValidationError
 from smn.context import bind_request, current_request_id, unbind_request
 from smn.errors import Problem
 from smn.idempotency import HEADER, REPLAYED_HEADER, IdempotencyStore, Reply, fingerprint, valid_key
+from smn.outbox.accept import Acceptor, JobSpec
 from smn.pagination import Page, PageRequest, next_link, page_body
 from smn.settings import Settings
+
+if TYPE_CHECKING:
+    from smn.cache import ReadCache
 
 NDJSON = "application/x-ndjson"
 log = logging.getLogger("smn.partner_api")
@@ -148,6 +152,23 @@ def send_ndjson(resp: falcon.Response, records: Iterable[dict[str, Any]]) -> Non
     resp.stream = ndjson_lines(records, current_request_id())
 
 
+def send_collection(req: falcon.Request, resp: falcon.Response, settings: Settings, schema: Schema,
+                    listing: Callable[[dict[str, Any], PageRequest], tuple[Page, list[dict[str, Any]]]],
+                    export: Callable[[dict[str, Any]], Iterable[dict[str, Any]]] | None = None) -> None:
+    """A collection's GET: the query through `schema`, then one page of `listing`.
+
+    With `export`, a client preferring NDJSON gets every match streamed instead.
+    """
+    query = parse_query(req, schema)
+    page = page_request(query)
+    if export is not None and wants_ndjson(req):
+        reject_paging_for_export(req)
+        send_ndjson(resp, export(query))
+        return
+    found, items = listing(query, page)
+    send_page(req, resp, settings, found, items)
+
+
 def ndjson_lines(records: Iterable[dict[str, Any]], request_id: str | None) -> Iterator[bytes]:
     """One JSON object per line, produced while the server sends them.
 
@@ -196,9 +217,13 @@ class Writer:
     """Runs a write once per Idempotency-Key when the partner sends one."""
 
     store: IdempotencyStore
+    # Queues the write as an outbox job (202) when Odoo is unreachable or the partner prefers async.
+    outbox: Acceptor | None = None
 
     def run(self, req: falcon.Request, resp: falcon.Response, body: Any, action: Callable[[], Reply],
-            lease: float | None = None) -> None:
+            lease: float | None = None, job: JobSpec | None = None) -> None:
+        if job is not None and self.outbox is not None:
+            action = self.outbox.wrap(req, client_id(req), body, action, job)
         key = req.get_header(HEADER)
         if key is None:
             send_reply(resp, action())
@@ -212,10 +237,11 @@ class Writer:
 
 @dataclass
 class PartnerApiContext:
-    """Collaborators every partner resource gets: settings and the idempotent writer."""
+    """Collaborators every partner resource gets: settings, the idempotent writer, the read caches."""
 
     settings: Settings
     writer: Writer
+    reads: ReadCache | None = None
 
     @property
     def max_body_bytes(self) -> int:

@@ -1,22 +1,22 @@
 """/v1/partners: search, read, create and update partners (Odoo res.partner)."""
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import falcon
 
 from smn.auth.scopes import requires_scope
+from smn.idempotency import Reply
+from smn.outbox.accept import JobSpec
+from smn.cache import cached_read
 from smn.resources.partner_base import (
     PartnerApiContext,
     json_reply,
     load,
-    page_request,
-    parse_query,
     read_json,
-    reject_paging_for_export,
     require_object,
+    send_collection,
     send_etagged,
-    send_ndjson,
-    send_page,
-    wants_ndjson,
 )
 from smn.schemas.partners import PartnerCreateSchema, PartnerQuerySchema, PartnerUpdateSchema
 from smn.services.partners import PartnerService
@@ -32,6 +32,7 @@ class PartnersResource:
         self.update_schema = PartnerUpdateSchema()
 
     @requires_scope("partners:read")
+    @cached_read("partners")
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """List partners.
         ---
@@ -53,23 +54,12 @@ class PartnersResource:
               application/x-ndjson:
                 schema: PartnerSchema
           403:
+            $ref: '#/components/responses/Forbidden'
             description: "The token lacks partners:read, or Odoo refused."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          422:
-            description: "Unknown or invalid query parameters."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          503:
-            description: "Odoo is unreachable; retry after Retry-After seconds."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          422: {$ref: '#/components/responses/InvalidQuery'}
+          503: {$ref: '#/components/responses/OdooUnavailable'}
         """
-        query = parse_query(req, self.query)
-        page = page_request(query)
-        if wants_ndjson(req):
-            reject_paging_for_export(req)
-            send_ndjson(resp, self.service.export(query))
-            return
-        found, items = self.service.list(query, page)
-        send_page(req, resp, self.api.settings, found, items)
+        send_collection(req, resp, self.api.settings, self.query, self.service.list, self.service.export)
 
     @requires_scope("partners:write")
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -78,11 +68,7 @@ class PartnersResource:
         summary: Create a partner
         tags: [Partners]
         parameters:
-          - in: header
-            name: Idempotency-Key
-            required: false
-            schema: {type: string, maxLength: 255}
-            description: "Retry-safe key; the same key and body return the first response."
+          - IdempotencyKey
         requestBody:
           required: true
           content:
@@ -96,32 +82,24 @@ class PartnersResource:
             content:
               application/json:
                 schema: PartnerSchema
-          400:
-            description: "The body is not JSON."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          413:
-            description: "The body is too large."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          415:
-            description: "The body is not application/json."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          400: {$ref: '#/components/responses/BadRequest'}
+          413: {$ref: '#/components/responses/PayloadTooLarge'}
+          415: {$ref: '#/components/responses/UnsupportedMediaType'}
           422:
+            $ref: '#/components/responses/ValidationFailed'
             description: "Invalid fields, or Odoo rejected the partner."
-            content: {application/problem+json: {schema: ProblemSchema}}
           503:
+            $ref: '#/components/responses/OdooUnavailable'
             description: "Odoo is unreachable; retry with the same Idempotency-Key."
-            content: {application/problem+json: {schema: ProblemSchema}}
         """
         body = require_object(read_json(req, self.api.max_body_bytes))
-        data = load(self.create_schema, body)
-
-        def create():
-            partner = self.service.create(data)
-            return json_reply(partner, 201, {"Location": self.api.link(f"/v1/partners/{partner['id']}")})
-
-        self.api.writer.run(req, resp, body, create)
+        load(self.create_schema, body)
+        # Not retry-safe: res.partner carries no tag, so only a failure before the write is queued.
+        self.api.writer.run(req, resp, body, lambda: self.create_reply(body, {}),
+                            job=JobSpec("partners.create", retry_safe=False))
 
     @requires_scope("partners:read")
+    @cached_read("partners")
     def on_get_item(self, req: falcon.Request, resp: falcon.Response, partner_id: int) -> None:
         """Read a partner.
         ---
@@ -131,18 +109,13 @@ class PartnersResource:
           200:
             description: The partner; send its ETag back in If-None-Match to skip unchanged downloads.
             headers:
-              ETag: {description: "Strong validator of this representation.", schema: {type: string}}
+              ETag: {$ref: '#/components/headers/ETag'}
             content:
               application/json:
                 schema: PartnerSchema
-          304:
-            description: "Unchanged since the ETag in If-None-Match."
-          404:
-            description: "No such partner."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          503:
-            description: "Odoo is unreachable."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          304: {$ref: '#/components/responses/NotModified'}
+          404: {$ref: '#/components/responses/NotFound'}
+          503: {$ref: '#/components/responses/OdooUnavailable'}
         """
         send_etagged(req, resp, self.service.get(partner_id))
 
@@ -154,11 +127,7 @@ class PartnersResource:
         description: Send only the fields to change; `null` clears a field.
         tags: [Partners]
         parameters:
-          - in: header
-            name: Idempotency-Key
-            required: false
-            schema: {type: string, maxLength: 255}
-            description: "Retry-safe key; the same key and body return the first response."
+          - IdempotencyKey
         requestBody:
           required: true
           content:
@@ -170,19 +139,28 @@ class PartnersResource:
             content:
               application/json:
                 schema: PartnerSchema
-          400:
-            description: "The body is not JSON."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          404:
-            description: "No such partner."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          400: {$ref: '#/components/responses/BadRequest'}
+          404: {$ref: '#/components/responses/NotFound'}
           422:
+            $ref: '#/components/responses/ValidationFailed'
             description: "Invalid fields, or Odoo rejected the change."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          503:
-            description: "Odoo is unreachable."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          503: {$ref: '#/components/responses/OdooUnavailable'}
         """
         body = require_object(read_json(req, self.api.max_body_bytes))
-        data = load(self.update_schema, body)
-        self.api.writer.run(req, resp, body, lambda: json_reply(self.service.update(partner_id, data)))
+        load(self.update_schema, body)
+        params = {"partner_id": partner_id}
+        self.api.writer.run(req, resp, body, lambda: self.update_reply(body, params),
+                            job=JobSpec("partners.update", params))
+
+    # ------------------------------------------------------------ writes, also run by outbox jobs
+
+    def job_actions(self) -> dict[str, Callable[[Any, dict[str, Any]], Reply]]:
+        """The writes an outbox job may hold; the worker runs them exactly as the responders do."""
+        return {"partners.create": self.create_reply, "partners.update": self.update_reply}
+
+    def create_reply(self, body: Any, params: dict[str, Any]) -> Reply:
+        partner = self.service.create(load(self.create_schema, body))
+        return json_reply(partner, 201, {"Location": self.api.link(f"/v1/partners/{partner['id']}")})
+
+    def update_reply(self, body: Any, params: dict[str, Any]) -> Reply:
+        return json_reply(self.service.update(params["partner_id"], load(self.update_schema, body)))

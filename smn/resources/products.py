@@ -4,16 +4,8 @@ from __future__ import annotations
 import falcon
 
 from smn.auth.scopes import requires_scope
-from smn.resources.partner_base import (
-    PartnerApiContext,
-    page_request,
-    parse_query,
-    reject_paging_for_export,
-    send_etagged,
-    send_ndjson,
-    send_page,
-    wants_ndjson,
-)
+from smn.cache import cached_read
+from smn.resources.partner_base import PartnerApiContext, parse_query, send_collection, send_etagged
 from smn.schemas.products import ProductQuerySchema, StockQuerySchema
 from smn.services.products import ProductService
 
@@ -28,6 +20,7 @@ class ProductsResource:
         self.stock_query = StockQuerySchema()
 
     @requires_scope("products:read")
+    @cached_read("products")
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """List products.
         ---
@@ -49,25 +42,15 @@ class ProductsResource:
               application/x-ndjson:
                 schema: ProductSchema
           403:
+            $ref: '#/components/responses/Forbidden'
             description: "The token lacks products:read, or Odoo refused."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          422:
-            description: "Unknown or invalid query parameters."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          503:
-            description: "Odoo is unreachable; retry after Retry-After seconds."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          422: {$ref: '#/components/responses/InvalidQuery'}
+          503: {$ref: '#/components/responses/OdooUnavailable'}
         """
-        query = parse_query(req, self.query)
-        page = page_request(query)
-        if wants_ndjson(req):
-            reject_paging_for_export(req)
-            send_ndjson(resp, self.service.export(query))
-            return
-        found, items = self.service.list(query, page)
-        send_page(req, resp, self.api.settings, found, items)
+        send_collection(req, resp, self.api.settings, self.query, self.service.list, self.service.export)
 
     @requires_scope("products:read")
+    @cached_read("products")
     def on_get_item(self, req: falcon.Request, resp: falcon.Response, product_id: int) -> None:
         """Read a product.
         ---
@@ -77,22 +60,18 @@ class ProductsResource:
           200:
             description: The product, with an ETag.
             headers:
-              ETag: {description: "Strong validator of this representation.", schema: {type: string}}
+              ETag: {$ref: '#/components/headers/ETag'}
             content:
               application/json:
                 schema: ProductSchema
-          304:
-            description: "Unchanged since the ETag in If-None-Match."
-          404:
-            description: "No such product."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          503:
-            description: "Odoo is unreachable."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          304: {$ref: '#/components/responses/NotModified'}
+          404: {$ref: '#/components/responses/NotFound'}
+          503: {$ref: '#/components/responses/OdooUnavailable'}
         """
         send_etagged(req, resp, self.service.get(product_id))
 
     @requires_scope("products:read")
+    @cached_read("stock")
     def on_get_stock(self, req: falcon.Request, resp: falcon.Response, product_id: int) -> None:
         """Stock of a product.
         ---
@@ -108,21 +87,14 @@ class ProductsResource:
           200:
             description: The product's stock, with an ETag.
             headers:
-              ETag: {description: "Strong validator of this representation.", schema: {type: string}}
+              ETag: {$ref: '#/components/headers/ETag'}
             content:
               application/json:
                 schema: StockSchema
-          304:
-            description: "Unchanged since the ETag in If-None-Match."
-          404:
-            description: "No such product."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          422:
-            description: "Unknown or invalid query parameters."
-            content: {application/problem+json: {schema: ProblemSchema}}
-          503:
-            description: "Odoo is unreachable."
-            content: {application/problem+json: {schema: ProblemSchema}}
+          304: {$ref: '#/components/responses/NotModified'}
+          404: {$ref: '#/components/responses/NotFound'}
+          422: {$ref: '#/components/responses/InvalidQuery'}
+          503: {$ref: '#/components/responses/OdooUnavailable'}
         """
         query = parse_query(req, self.stock_query)
         send_etagged(req, resp, self.service.stock(product_id, query["by_location"]))

@@ -10,6 +10,7 @@ from smn.idempotency import record_write
 from smn.odoo import mapping
 from smn.odoo.errors import OdooError, OdooUserError
 from smn.odoo.mapping import ORDER, ORDER_LINE
+from smn.outbox.tagging import current_tag
 from smn.pagination import Page, PageRequest, read_page
 from smn.services import OdooService
 from smn.services.partners import field_problem, not_found
@@ -88,10 +89,7 @@ class OrderService(OdooService):
         values, errors = self.order_values(order, references)
         if errors:
             raise field_problem(errors, "The order refers to records that cannot be used.")
-        order_id = self._create(values)
-        if order.get("confirm"):
-            self._confirm_new(order_id)
-        return self.get(order_id)
+        return self.get(self._create_and_confirm(values, bool(order.get("confirm"))))
 
     def create_batch(self, orders: dict[int, dict[str, Any]]) -> dict[int, Outcome]:
         """Create the valid orders of a batch; lookups and the read-back are shared by all."""
@@ -105,7 +103,7 @@ class OrderService(OdooService):
                     503, "Not attempted: Odoo became unreachable during this batch.", slug="odoo-unavailable",
                     headers={"Retry-After": "5"}))
                 continue
-            outcome, order_id = self._create_one(order, references)
+            outcome, order_id = self._create_one(order, references, index)
             if order_id is not None:
                 created[index] = order_id
                 continue
@@ -117,6 +115,11 @@ class OrderService(OdooService):
         return outcomes
 
     def confirm(self, order_id: int) -> dict[str, Any]:
+        tag = current_tag()
+        if tag is not None and tag.look_first:
+            order = self.get(order_id)
+            if order["state"] in ("confirmed", "locked"):
+                return order  # an earlier attempt of this outbox job confirmed it
         self.odoo.call(MODEL, "action_confirm", [order_id])
         record_write()
         return self.get(order_id)
@@ -187,6 +190,29 @@ class OrderService(OdooService):
         record_write()
         return order_id
 
+    def _create_and_confirm(self, values: dict[str, Any], confirm: bool, index: int | None = None) -> int:
+        """Create the order (tagged with the outbox reference when one is bound) and confirm it if asked.
+
+        The tag goes into ``origin`` in the create call itself, so the order and
+        its tag exist together or not at all. An outbox job's attempt looks for
+        it first: the order a crashed attempt created is reused, and confirmed
+        only if that attempt did not get so far.
+        """
+        tag = current_tag()
+        reference = tag.for_item(index) if tag is not None and self.catalog.has(MODEL, "origin") else None
+        found = self._tagged(reference) if reference and tag.look_first else None
+        if found is None:
+            order_id, state = self._create({**values, "origin": reference} if reference else values), "draft"
+        else:
+            order_id, state = found
+        if confirm and state in ("draft", "sent"):
+            self._confirm_new(order_id)
+        return order_id
+
+    def _tagged(self, reference: str) -> tuple[int, str] | None:
+        found = self.odoo.search_read(MODEL, [["origin", "=", reference]], ["id", "state"], limit=1, order="id")
+        return (found[0]["id"], found[0]["state"]) if found else None
+
     def _confirm_new(self, order_id: int) -> None:
         """A refused confirmation leaves a draft order: say so, and show it."""
         try:
@@ -201,16 +227,15 @@ class OrderService(OdooService):
             problem.extra["order_id"] = order_id
             raise problem from exc
 
-    def _create_one(self, order: dict[str, Any], refs: References) -> tuple[Outcome, int | None]:
+    def _create_one(self, order: dict[str, Any], refs: References,
+                    index: int | None = None) -> tuple[Outcome, int | None]:
         """(outcome, None) when the order failed, (placeholder, order id) once it exists in Odoo."""
         values, errors = self.order_values(order, refs)
         if errors:
             problem = field_problem(errors, "The order refers to records that cannot be used.")
             return Outcome(422, problem=problem), None
         try:
-            order_id = self._create(values)
-            if order.get("confirm"):
-                self._confirm_new(order_id)
+            order_id = self._create_and_confirm(values, bool(order.get("confirm")), index)
         except (Problem, OdooError) as exc:
             problem = exc if isinstance(exc, Problem) else problem_for(exc)
             return Outcome(problem.status_code, problem=problem), None

@@ -53,6 +53,8 @@ class Gunicorn:
             "SMN_DATABASE_URL": settings.database_url, "SMN_SECRET_KEY": settings.secret_key,
             "SMN_ODOO_URL": sandbox.url, "SMN_ODOO_PASSWORD": "admin",
             "SMN_WORKERS": str(WORKERS), "SMN_THREADS": "4", "SMN_BIND": f"127.0.0.1:{self.port}",
+            # access_lines() reads the log right after a request: each line written as it is logged.
+            "SMN_LOG_FLUSH_INTERVAL": "0",
         }
         self.process: subprocess.Popen | None = None
 

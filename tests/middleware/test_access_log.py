@@ -40,3 +40,12 @@ def test_authorization_header_never_reaches_the_log(client, json_logs):
     client.simulate_get(f"/nowhere?access_token={secret}&password=hunter2")
     assert secret not in json_logs.text
     assert "hunter2" not in json_logs.text
+
+
+def test_a_token_in_the_path_is_redacted_from_the_access_line(client, json_logs):
+    secret = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhY21lIn0.c2lnbmF0dXJl"
+    client.simulate_get(f"/nowhere/{secret}", headers={"X-Request-Id": "path-secret"})
+    (line,) = _access_lines(json_logs)
+    assert secret not in json_logs.text
+    assert line["path"] == "/nowhere/[REDACTED]"
+    assert list(line)[:5] == ["time", "level", "logger", "message", "method"]

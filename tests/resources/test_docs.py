@@ -2,14 +2,9 @@
 from __future__ import annotations
 
 import re
-import socketserver
-import threading
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlparse
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-import falcon
 import pytest
 from falcon import testing
 
@@ -18,9 +13,6 @@ from smn.resources.docs import REDOC_CDN_URL, REDOC_VERSION, DocsPageResource
 from smn.settings import Settings
 
 STATIC = Path(smn.__file__).parent / "static"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # ReDoc 2.5.4 always draws the Redocly logo from cdn.redoc.ly in its sidebar
 # footer, with no option to turn it off. The page's CSP blocks it before any
 # request is made; that one violation is the policy doing its job.
@@ -68,42 +60,6 @@ def test_cdn_option_pins_the_same_redoc_with_integrity() -> None:
                      r'crossorigin="anonymous"></script>', resource.page)
     assert 'spec-url="/smn/openapi.json"' in resource.page
     assert "script-src https://cdn.jsdelivr.net;" in resource.csp
-
-
-class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        """The access log middleware already records requests."""
-
-
-@pytest.fixture(scope="module")
-def live_url(app: falcon.App) -> Iterator[str]:
-    """The real app over real HTTP on a free loopback port."""
-    server = make_server("127.0.0.1", 0, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="docs-live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium package "
-                    "(sudo apt-get install chromium); the browser tests need it and never download one")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _is_local(url: str) -> bool:

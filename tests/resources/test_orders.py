@@ -135,12 +135,15 @@ def test_odoo_faults_map_to_statuses(api, sandbox, name: str, status: int, model
     assert ("Odoo refused this" in body["detail"]) == (status != 502)
 
 
-def test_odoo_down_is_503_and_nothing_is_half_done(api, sandbox) -> None:
+def test_odoo_down_queues_the_order_and_nothing_is_half_done(api, sandbox, services) -> None:
+    """Issue #5: the write is kept in the outbox (202 + job) instead of a 503; tests/outbox delivers it."""
     api.get("/v1/orders/1")
+    body = _order()
     sandbox.go_down()
-    response = api.post("/v1/orders", _order())
-    assert _problem(response, 503)["type"] == "/problems/odoo-unavailable"
-    assert response.headers["retry-after"]
+    response = api.post("/v1/orders", body)
+    assert response.status_code == 202 and response.headers["location"].startswith("/v1/jobs/")
+    sandbox.come_up()
+    assert _orders_with_ref(services.odoo, body["client_order_ref"]) == 0
 
 
 # ---------------------------------------------------------------- idempotency
@@ -193,16 +196,18 @@ def test_concurrent_duplicates_create_one_order(api, sandbox, services) -> None:
     assert _orders_with_ref(services.odoo, body["client_order_ref"]) == 1
 
 
-def test_a_503_before_any_write_lets_the_same_key_retry(api, sandbox, services) -> None:
+def test_a_queued_write_replays_its_202_for_the_same_key(api, sandbox, services) -> None:
     headers = {"Idempotency-Key": str(uuid.uuid4())}
     body = _order()
     api.get("/v1/orders/1")
     sandbox.go_down()
-    assert api.post("/v1/orders", body, headers=headers).status_code == 503
+    first = api.post("/v1/orders", body, headers=headers)
+    assert first.status_code == 202
     sandbox.come_up()
     retry = api.post("/v1/orders", body, headers=headers)
-    assert retry.status_code == 201 and "idempotent-replayed" not in retry.headers
-    assert _orders_with_ref(services.odoo, body["client_order_ref"]) == 1
+    assert retry.status_code == 202 and retry.headers["idempotent-replayed"] == "true"
+    assert retry.json["id"] == first.json["id"]
+    assert _orders_with_ref(services.odoo, body["client_order_ref"]) == 0
 
 
 # ---------------------------------------------------------------- read
@@ -369,10 +374,12 @@ PARTNER_OPERATIONS = {
 }
 
 
-def _resolve(document: dict, schema: dict) -> dict:
-    while "$ref" in schema:
-        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
-    return schema
+def _resolve(document: dict, node: dict) -> dict:
+    """The component a `#/components/<kind>/<name>` reference names (schemas, parameters...)."""
+    while "$ref" in node:
+        _, _, kind, name = node["$ref"].split("/")
+        node = document["components"][kind][name]
+    return node
 
 
 def _has_examples(document: dict, schema: dict, seen: set[str] | None = None) -> bool:
@@ -411,7 +418,7 @@ def test_openapi_lists_every_partner_operation_with_schemas_and_examples(openapi
         assert _has_examples(document, content["schema"]), (path, method)
         assert "422" in operation["responses"] or path.endswith("}"), (path, method)
         if method in ("post", "patch"):
-            parameters = {p["name"] for p in operation.get("parameters", [])}
+            parameters = {_resolve(document, p)["name"] for p in operation.get("parameters", [])}
             assert "Idempotency-Key" in parameters, (path, method)
         if method in ("post", "patch") and "requestBody" in operation:
             assert _has_examples(document, operation["requestBody"]["content"]["application/json"]["schema"])

@@ -1,0 +1,1 @@
+"""The admin UI (server-rendered pages under /admin) and its JSON API (/admin/api)."""

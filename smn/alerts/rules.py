@@ -1,0 +1,189 @@
+"""The conditions that raise alerts.
+
+OdooCircuitRule   the circuit breaker opened (Odoo down) or closed again (recovered)
+JobFailedRule     an outbox job failed for good
+ErrorRateWindow   the share of 5xx responses of this process over a sliding window
+Monitor           a thread: PostgreSQL ping, Odoo probe (through the breaker) and outbox backlog
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from smn.alerts.manager import AlertManager
+from smn.alerts.model import EXAMPLE_REQUEST_IDS, Alert, iso
+from smn.context import current_request_id
+
+log = logging.getLogger("smn.alerts")
+
+
+class ErrorRateWindow:
+    """Per-process sliding window of response statuses; raises `error_rate` above the threshold.
+
+    Also remembers the ids of the latest failed requests, which other alerts quote as examples.
+    """
+
+    def __init__(self, manager: AlertManager, rate: float, window: float, min_requests: int,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.manager = manager
+        self.rate = rate
+        self.window = window
+        self.min_requests = min_requests
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._events: collections.deque[tuple[float, int, str | None]] = collections.deque()
+        self._errors = 0
+        self._last_raised = float("-inf")
+
+    def record(self, status: int, request_id: str | None) -> None:
+        now = self._clock()
+        failed = status >= 500
+        with self._lock:
+            self._events.append((now, status, request_id))
+            self._errors += failed
+            self._evict(now)
+            total, errors = len(self._events), self._errors
+            due = (failed and total >= self.min_requests and errors / total >= self.rate
+                   and now - self._last_raised >= 1.0)
+            if due:
+                self._last_raised = now
+                statuses = collections.Counter(s for _, s, _ in self._events if s >= 500)
+        if due:
+            self.manager.raise_alert(Alert(
+                "error_rate", "warning", f"{errors / total:.0%} of responses were 5xx over the last {self.window:g}s",
+                {"errors": errors, "requests": total, "rate": round(errors / total, 4), "threshold": self.rate,
+                 "window_s": self.window, "statuses": {str(k): v for k, v in statuses.items()}},
+                tuple(self.recent_failures())))
+
+    def recent_failures(self, limit: int = EXAMPLE_REQUEST_IDS) -> list[str]:
+        """Ids of the latest 5xx responses still in the window, newest first."""
+        with self._lock:
+            found = [rid for _, status, rid in reversed(self._events) if status >= 500 and rid]
+        return found[:limit]
+
+    def _evict(self, now: float) -> None:
+        while self._events and self._events[0][0] < now - self.window:
+            _, status, _ = self._events.popleft()
+            self._errors -= status >= 500
+
+
+class OdooCircuitRule:
+    """Register with `breaker.on_change(rule)`: open -> `odoo_down`, closed again -> `odoo_recovered`.
+
+    Called on the thread of the request that changed the state: it only queues.
+    """
+
+    def __init__(self, manager: AlertManager, recent_failures: Callable[[], list[str]] = list) -> None:
+        self.manager = manager
+        self.recent_failures = recent_failures
+        self._down_since: float | None = None
+
+    def __call__(self, old: str, new: str, transition: Any = None) -> None:
+        at = getattr(transition, "at", None) or time.time()
+        request_ids = tuple(dict.fromkeys([rid for rid in [current_request_id(), *self.recent_failures()] if rid]))
+        if new == "open" and old != "open":
+            self._down_since = self._down_since or at
+            self.manager.raise_alert(Alert("odoo_down", "critical", "Odoo is down: the circuit breaker opened", {
+                "since": iso(self._down_since), "failures": getattr(transition, "failures", None),
+                "reason": getattr(transition, "reason", None), "previous_state": old}, request_ids))
+        elif new == "closed" and old != "closed" and self._down_since is not None:
+            down_for = round(at - self._down_since, 1)
+            self._down_since = None
+            self.manager.raise_alert(Alert("odoo_recovered", "info", f"Odoo recovered after {down_for:g}s", {
+                "down_for_s": down_for, "reason": getattr(transition, "reason", None)}, request_ids))
+
+
+class JobFailedRule:
+    """Register with `smn.outbox.hooks.on_job_failed(rule)`; all failures fold into one `job_failed` alert."""
+
+    def __init__(self, manager: AlertManager) -> None:
+        self.manager = manager
+
+    def __call__(self, job: Any) -> None:
+        error = str(getattr(job, "last_error", "") or "")
+        request_id = getattr(job, "request_id", None)
+        self.manager.raise_alert(Alert("job_failed", "warning", "an outbox job failed for good", {
+            "job_id": str(getattr(job, "id", "")), "job_kind": getattr(job, "kind", None),
+            "client": getattr(job, "client_id", None), "attempts": getattr(job, "attempts", None),
+            "last_error": error[:500]}, (request_id,) if request_id else ()))
+
+
+@dataclass(frozen=True)
+class BacklogReading:
+    """What the monitor needs to know about the outbox."""
+
+    pending: int
+    oldest_age_s: float
+    request_ids: tuple[str, ...] = ()
+
+
+class Monitor(threading.Thread):
+    """Every `interval`: ping PostgreSQL, probe Odoo (its breaker raises the alerts) and read the backlog."""
+
+    def __init__(self, manager: AlertManager, interval: float, ping: Callable[[], None] | None = None,
+                 odoo_probe: Callable[[], Any] | None = None, backlog: Callable[[], BacklogReading] | None = None,
+                 backlog_jobs: int = 500, backlog_age: float = 600) -> None:
+        super().__init__(name="smn-alerts-monitor", daemon=True)
+        self.manager = manager
+        self.interval = interval
+        self.ping = ping
+        self.odoo_probe = odoo_probe
+        self.backlog = backlog
+        self.backlog_jobs = backlog_jobs
+        self.backlog_age = backlog_age
+        self._stop_event = threading.Event()
+        self._db_down_since: float | None = None
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            self.check()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+    def check(self) -> None:
+        """One round; public so that tests and `smn worker` loops can drive it."""
+        database_up = self._check_database()
+        if self.odoo_probe is not None:
+            try:
+                self.odoo_probe()
+            except Exception:
+                log.debug("monitor: odoo probe failed")
+        if database_up and self.backlog is not None:
+            self._check_backlog()
+
+    def _check_database(self) -> bool:
+        if self.ping is None:
+            return True
+        try:
+            self.ping()
+        except Exception as exc:
+            if self._db_down_since is None:
+                self._db_down_since = time.time()
+            self.manager.raise_alert(Alert("postgres_down", "critical", "PostgreSQL is unreachable", {
+                "since": iso(self._db_down_since), "error": type(exc).__name__}))
+            return False
+        if self._db_down_since is not None:
+            down_for = round(time.time() - self._db_down_since, 1)
+            self._db_down_since = None
+            self.manager.raise_alert(Alert("postgres_recovered", "info", f"PostgreSQL answers again after "
+                                           f"{down_for:g}s", {"down_for_s": down_for}))
+        return True
+
+    def _check_backlog(self) -> None:
+        try:
+            backlog = self.backlog()
+        except Exception as exc:
+            log.warning("monitor: outbox backlog not read", extra={"error": type(exc).__name__})
+            return
+        if backlog.pending >= self.backlog_jobs or (backlog.pending and backlog.oldest_age_s >= self.backlog_age):
+            self.manager.raise_alert(Alert(
+                "outbox_backlog", "warning",
+                f"outbox backlog: {backlog.pending} jobs waiting, the oldest for {backlog.oldest_age_s:.0f}s",
+                {"pending": backlog.pending, "oldest_age_s": round(backlog.oldest_age_s, 1),
+                 "threshold_jobs": self.backlog_jobs, "threshold_age_s": self.backlog_age},
+                backlog.request_ids[:EXAMPLE_REQUEST_IDS]))

@@ -1,0 +1,71 @@
+"""RateLimitMiddleware: each authenticated client's token bucket; 429 problem+json when it is empty.
+
+The header fields follow draft-ietf-httpapi-ratelimit-headers-06 (RateLimit-Limit,
+RateLimit-Remaining, RateLimit-Reset in delta seconds, and RateLimit-Policy),
+the last version of the draft with separate fields; later versions fold them
+into `RateLimit` and `RateLimit-Policy` structured fields (docs/performance.md).
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Callable
+
+import falcon
+
+from smn.errors import Problem
+from smn.ratelimit import Decision, RateLimiter
+
+
+class RateLimitMiddleware:
+    """Runs after AuthMiddleware (it needs req.context.client); public routes are not limited here."""
+
+    def __init__(self, limiter: RateLimiter, default_rate: float, default_burst: int,
+                 on_reject: Callable[[str], None] | None = None) -> None:
+        self.limiter = limiter
+        self.default_rate = default_rate
+        self.default_burst = default_burst
+        self.on_reject = on_reject
+
+    def policy(self, client: object) -> tuple[float, int] | None:
+        """(rate, burst) for this client: its own, else the settings' defaults; None = not limited."""
+        rate = getattr(client, "rate_per_second", None) or self.default_rate
+        if not rate:
+            return None
+        burst = getattr(client, "burst", None) or self.default_burst or max(1, math.ceil(2 * rate))
+        return float(rate), int(burst)
+
+    def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: object,
+                         params: dict) -> None:
+        client = req.context.get("client")
+        if client is None:
+            return
+        policy = self.policy(client)
+        if policy is None:
+            return
+        decision = self.limiter.acquire(client.client_id, *policy)
+        headers = rate_limit_headers(decision)
+        if decision.allowed:
+            resp.set_headers(headers)
+            return
+        if self.on_reject is not None:
+            self.on_reject(client.client_id)
+        headers["Retry-After"] = str(decision.retry_after)
+        raise Problem(429, f"Rate limit of {decision.rate:g} requests per second (burst {decision.limit}) "
+                      f"exceeded; retry after {decision.retry_after} s.", slug="rate-limited", headers=headers)
+
+
+def rate_limit_headers(decision: Decision) -> dict[str, str]:
+    return {
+        "RateLimit-Limit": str(decision.limit),
+        "RateLimit-Remaining": str(decision.remaining),
+        "RateLimit-Reset": str(decision.reset),
+        "RateLimit-Policy": _policy(decision.limit, decision.rate),
+    }
+
+
+@lru_cache(maxsize=1024)
+def _policy(limit: int, rate: float) -> str:
+    """Policies are few (one per client at most) and the same on every response: formatted once."""
+    window = max(1, math.ceil(limit / rate))
+    return f'{limit};w={window};comment="token bucket, {rate:g}/s"'

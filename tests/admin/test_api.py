@@ -1,0 +1,172 @@
+"""The JSON admin API: auth separation from partners, CSRF, each action, and its audit rows."""
+from __future__ import annotations
+
+import base64
+
+from tests.admin.conftest import PASSWORD
+from tests.auth.helpers import jti_of, sql
+from tests.fixtures.auth import bearer
+
+
+def audit_actions(database_url: str, actor: str) -> list[str]:
+    return [row[0] for row in sql(database_url, "SELECT action FROM admin_audit WHERE actor = %s ORDER BY id", (actor,))]
+
+
+def test_admin_api_needs_a_session(client):
+    result = client.simulate_get("/admin/api/clients")
+    assert result.status_code == 401
+    assert result.json["type"] == "/problems/admin-login-required"
+
+
+def test_pages_redirect_to_login(client):
+    result = client.simulate_get("/admin/clients")
+    assert result.status_code == 303
+    assert result.headers["location"].startswith("/admin/login?next=/admin/clients")
+
+
+def test_partner_tokens_never_work_on_admin_routes(client, auth_headers):
+    result = client.simulate_get("/admin/api/clients", headers=auth_headers("products:read"))
+    assert result.status_code == 401
+
+
+def test_admin_session_never_works_on_partner_routes(client, admin):
+    result = client.simulate_get("/v1/products", headers=admin.headers())
+    assert result.status_code == 401
+
+
+def test_wrong_password_is_refused_and_audited(client, admin_user, database_url):
+    result = client.simulate_post("/admin/api/session", json={"username": admin_user, "password": "nope"},
+                                  remote_addr="10.0.0.7")
+    assert result.status_code == 401
+    assert "smn_admin" not in result.cookies
+    assert "login.failed" in audit_actions(database_url, admin_user)
+
+
+def test_login_is_throttled(client, services, database_url):
+    from smn.admin.users import AdminUserStore
+
+    AdminUserStore(services.database).create("throttled-admin", PASSWORD)
+    limit = services.settings.admin_login_failure_limit
+    for _ in range(limit):
+        assert client.simulate_post("/admin/api/session", json={"username": "throttled-admin", "password": "wrong"},
+                                    remote_addr="10.0.0.8").status_code == 401
+    refused = client.simulate_post("/admin/api/session", json={"username": "throttled-admin", "password": PASSWORD},
+                                   remote_addr="10.0.0.9")
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
+
+
+def test_session_cookie_is_httponly_strict(client, admin_user):
+    result = client.simulate_post("/admin/api/session", json={"username": admin_user, "password": PASSWORD})
+    cookie = result.cookies["smn_admin"]
+    assert cookie.http_only and cookie.same_site == "Strict" and cookie.path == "/admin"
+    assert not cookie.secure  # plain http on loopback; https or a trusted proxy makes it Secure
+
+
+def test_writes_need_the_csrf_header(client, admin):
+    result = client.simulate_post("/admin/api/clients", headers=admin.headers(csrf=False),
+                                  json={"name": "no-csrf", "scopes": "a:b"})
+    assert result.status_code == 403
+    assert result.json["type"] == "/problems/csrf-failed"
+
+
+def test_form_posts_without_csrf_are_refused(client, admin):
+    result = client.simulate_post("/admin/clients", headers={**admin.headers(csrf=False),
+                                                             "Content-Type": "application/x-www-form-urlencoded"},
+                                  body="name=sneaky&scopes=a%3Ab")
+    assert result.status_code == 403
+    assert not sql_client_exists(client, "sneaky")
+
+
+def sql_client_exists(client, name: str) -> bool:
+    services = client.app.smn_services
+    return services.database.fetch_one("SELECT 1 FROM api_clients WHERE name = %s", (name,)) is not None
+
+
+def test_client_lifecycle(client, admin, database_url, smn_auth):
+    created = admin.post("/admin/api/clients", json={"name": f"acme-{admin.username}", "scopes": "products:read",
+                                                     "rate_per_second": 5, "burst": 10})
+    assert created.status_code == 201, created.text
+    client_id, secret = created.json["client"]["client_id"], created.json["client_secret"]
+    assert admin.get(f"/admin/api/clients/{client_id}").json.get("client_secret") is None
+
+    changed = admin.patch(f"/admin/api/clients/{client_id}",
+                          json={"scopes": "products:read partners:read", "callback_url": "https://p.example/cb"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json["scopes"] == ["partners:read", "products:read"]
+    assert changed.json["callback_url"] == "https://p.example/cb" and changed.json["rate_per_second"] == 5
+
+    basic = {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode(),
+             "Content-Type": "application/x-www-form-urlencoded"}
+    token = client.simulate_post("/v1/auth/token", body="grant_type=client_credentials", headers=basic).json[
+        "access_token"]
+    listed = admin.get("/admin/api/tokens", params={"client_id": client_id}).json["items"]
+    assert [item["jti"] for item in listed] == [jti_of(token)] and listed[0]["status"] == "active"
+
+    revoked = admin.post(f"/admin/api/tokens/{jti_of(token)}/revoke")
+    assert revoked.json["outcome"] == "revoked"
+    assert smn_auth.state.sync()
+    assert client.simulate_get("/v1/products", headers=bearer(token)).status_code == 401
+
+    rotated = admin.post(f"/admin/api/clients/{client_id}/rotate-secret")
+    assert rotated.json["client_secret"] != secret
+    for action in ("revoke-all", "disable", "enable"):
+        assert admin.post(f"/admin/api/clients/{client_id}/{action}").status_code == 200
+    assert admin.post(f"/admin/api/clients/{client_id}/explode").status_code == 404
+    assert admin.post("/admin/api/clients/nobody/disable").status_code == 404
+
+    assert audit_actions(database_url, admin.username) == [
+        "login", "client.create", "client.update", "token.revoke", "client.rotate-secret", "client.revoke-all",
+        "client.disable", "client.enable"]
+    rows = sql(database_url, "SELECT details::text, request_id FROM admin_audit WHERE actor = %s", (admin.username,))
+    assert all(secret not in details and rotated.json["client_secret"] not in details for details, _ in rows)
+    assert all(request_id for _, request_id in rows)
+
+
+def test_invalid_client_input_is_422(admin):
+    result = admin.post("/admin/api/clients", json={"name": "", "scopes": "bad scope!", "burst": -1})
+    assert result.status_code == 422
+    assert {error["field"] for error in result.json["errors"]} >= {"name", "burst"}
+
+
+def test_keys_rotate(admin, database_url):
+    before = admin.get("/admin/api/keys").json["items"]
+    rotated = admin.post("/admin/api/keys/rotate")
+    assert rotated.status_code == 201 and rotated.json["status"] == "active"
+    after = admin.get("/admin/api/keys").json["items"]
+    assert len(after) == len(before) + 1
+    assert [key["status"] for key in after].count("active") == 1
+    assert "key.rotate" in audit_actions(database_url, admin.username)
+
+
+def test_overview_jobs_alerts(admin, services, database_url):
+    overview = admin.get("/admin/api/overview")
+    assert overview.status_code == 200
+    assert overview.json["odoo"]["reachable"] is True and overview.json["odoo"]["circuit"]["state"] == "closed"
+    alert_id = sql(database_url, """INSERT INTO alerts (fold_key, kind, severity, title, first_seen, last_seen)
+                                    VALUES ('t', 'test', 'warning', 'Test alert', now(), now()) RETURNING id""")[0][0]
+    assert any(a["id"] == alert_id for a in admin.get("/admin/api/alerts").json["items"])
+    assert admin.post(f"/admin/api/alerts/{alert_id}/acknowledge").status_code == 204
+    assert admin.post("/admin/api/alerts/999999/acknowledge").status_code == 404
+    job_id = sql(database_url, """INSERT INTO outbox_jobs (id, client_id, kind, body, status, last_error, request_id)
+                                  VALUES (gen_random_uuid(), 'smn_x', 'order.create', '{"a": 1}', 'failed',
+                                          'Odoo said no', 'req-1') RETURNING id::text""")[0][0]
+    job = admin.get(f"/admin/api/jobs/{job_id}").json
+    assert job["body"] == {"a": 1} and job["last_error"] == "Odoo said no" and job["request_id"] == "req-1"
+    assert admin.post(f"/admin/api/jobs/{job_id}/retry").json["status"] == "queued"
+    assert admin.post(f"/admin/api/jobs/{job_id}/cancel").json["status"] == "cancelled"
+    assert admin.get("/admin/api/jobs", params={"status": "cancelled"}).json["counts"]["cancelled"] >= 1
+    assert admin.get("/admin/api/jobs/not-a-uuid").status_code == 404
+    assert {"alert.acknowledge", "job.retry", "job.cancel"} <= set(audit_actions(database_url, admin.username))
+
+
+def test_logout_ends_the_session(client, admin):
+    assert client.simulate_delete("/admin/api/session", headers=admin.headers()).status_code == 204
+    assert admin.get("/admin/api/clients").status_code == 401
+
+
+def test_admin_api_is_in_openapi_under_its_tag(client):
+    document = client.simulate_get("/openapi.json").json
+    assert "/admin/api/clients" in document["paths"]
+    assert document["paths"]["/admin/api/clients"]["post"]["tags"] == ["Admin"]
+    assert document["paths"]["/admin/clients"]["get"]["tags"] == ["Admin UI"]

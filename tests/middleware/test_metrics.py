@@ -1,0 +1,110 @@
+"""/metrics: Prometheus text, protected by metrics:read; what the middleware and hooks count."""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+from falcon import testing
+from prometheus_client.parser import text_string_to_metric_families
+
+from smn.app import create_app
+from smn.middleware.access_log import AccessLogMiddleware
+from tests.fixtures.auth import bearer
+
+
+@pytest.fixture()
+def scrape(client, make_client, token_for):
+    headers = bearer(token_for(make_client(["metrics:read"])))
+
+    def get() -> dict[tuple, float]:
+        response = client.simulate_get("/metrics", headers=headers)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/plain")
+        samples = {}
+        for family in text_string_to_metric_families(response.text):
+            for sample in family.samples:
+                samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+        return samples
+
+    return get
+
+
+def _value(samples: dict, name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_metrics_need_a_token_with_metrics_read(client, auth_headers):
+    assert client.simulate_get("/metrics").status_code == 401
+    assert client.simulate_get("/metrics", headers=auth_headers("products:read")).status_code == 403
+
+
+def test_public_metrics_when_configured(settings, services):
+    public_settings = settings.replace(metrics_public=True)
+    public = create_app(public_settings, dataclasses.replace(services, settings=public_settings))
+    assert testing.TestClient(public).simulate_get("/metrics").status_code == 200
+
+
+def test_requests_counted_by_route_template_status_and_client(client, make_client, token_for, scrape):
+    acme = make_client(["products:read"])
+    headers = bearer(token_for(acme))
+    before = scrape()
+    listing = client.simulate_get("/v1/products", params={"limit": 1}, headers=headers)
+    product = listing.json["items"][0]["id"]
+    for _ in range(3):
+        client.simulate_get(f"/v1/products/{product}", headers=headers)
+    client.simulate_get("/v1/products/999999", headers=headers)
+    client.simulate_get("/no/such/path", headers=headers)
+    after = scrape()
+
+    def delta(name: str, **labels: str) -> float:
+        return _value(after, name, **labels) - _value(before, name, **labels)
+
+    item = "/v1/products/{product_id}"
+    assert delta("smn_http_requests_total", method="GET", route=item, status="200", client=acme.client_id) == 3
+    assert delta("smn_http_requests_total", method="GET", route=item, status="404", client=acme.client_id) == 1
+    assert delta("smn_http_requests_total", method="GET", route="unmatched", status="404", client="-") == 1
+    assert delta("smn_http_request_duration_seconds_count", method="GET", route=item, status_class="2xx") == 3
+    assert not any("/v1/products/999999" in str(key) for key in after)
+    assert delta("smn_odoo_calls_total", model="product.product", method="search_read", outcome="ok") >= 1
+    assert delta("smn_odoo_call_duration_seconds_count", model="product.product", method="search_read") >= 1
+    results = ("hit", "miss", "stale", "bypass")
+    assert sum(delta("smn_cache_results_total", result=result) for result in results) >= 1
+
+
+def test_circuit_auth_view_and_outbox_gauges(services, scrape):
+    samples = scrape()
+    assert _value(samples, "smn_odoo_circuit_state") in (0.0, 1.0, 2.0)
+    assert _value(samples, "smn_auth_view_entries", kind="clients") >= 1
+    assert _value(samples, "smn_auth_view_entries", kind="keys") >= 1
+    assert 0 <= _value(samples, "smn_auth_view_sync_age_seconds") < 3600
+    assert ("smn_outbox_backlog", (("state", "queued"),)) in samples
+    assert ("smn_outbox_oldest_age_seconds", ()) in samples
+
+
+def test_circuit_transitions_are_counted(services, scrape):
+    before = _value(scrape(), "smn_odoo_circuit_transitions_total", state="closed")
+    breaker = services.odoo.breaker
+    breaker._lock.acquire()
+    try:
+        breaker._change("open", "test")
+    finally:
+        breaker._lock.release()
+    breaker._notify()
+    assert _value(scrape(), "smn_odoo_circuit_state") == 2.0
+    breaker.reset()
+    after = scrape()
+    assert _value(after, "smn_odoo_circuit_state") == 0.0
+    assert _value(after, "smn_odoo_circuit_transitions_total", state="closed") == before + 1
+
+
+def test_metrics_middleware_is_registered_in_the_documented_order(app):
+    names = [type(component).__name__ for component in app._unprepared_middleware]
+    assert names.index("AccessLogMiddleware") < names.index("MetricsMiddleware") < names.index("AuthMiddleware") \
+        < names.index("RateLimitMiddleware")
+    assert any(isinstance(component, AccessLogMiddleware) for component in app._unprepared_middleware)
+
+
+def test_exposition_has_no_raw_paths_or_secrets(scrape):
+    text_keys = " ".join(str(key) for key in scrape())
+    assert not re.search(r"Bearer|secret", text_keys)

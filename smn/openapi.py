@@ -32,7 +32,13 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from falcon_apispec import FalconPlugin
 
 import smn
-from smn.schemas.common import FieldErrorSchema, HealthSchema, ProblemSchema, ReadinessSchema
+from smn.schemas.common import (
+    FieldErrorSchema,
+    HealthSchema,
+    ProblemSchema,
+    ReadinessSchema,
+)
+from smn.schemas.jobs import JobAcceptedSchema
 from smn.settings import Settings
 
 OPENAPI_VERSION = "3.1.0"
@@ -43,6 +49,7 @@ SHARED_SCHEMAS = {
     "Problem": ProblemSchema,
     "Health": HealthSchema,
     "Readiness": ReadinessSchema,
+    "JobAccepted": JobAcceptedSchema,
 }
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _OAUTH_ERROR = {"application/json": {"schema": {
@@ -51,6 +58,12 @@ _OAUTH_ERROR = {"application/json": {"schema": {
 # The answers many operations share; a docstring names one with $ref: '#/components/responses/<name>',
 # adding its own description beside the $ref where its text says more.
 SHARED_RESPONSES = {
+    "Queued": {
+        "description": "Odoo was not reached (or `Prefer: respond-async` was sent): the write is queued and "
+                       "delivered exactly once later. Follow `Location` (GET /v1/jobs/{id}) for its result.",
+        "headers": {"Location": {"description": "The job: /v1/jobs/{id}.", "schema": {"type": "string"}}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobAccepted"}}},
+    },
     "Unauthorized": {"description": "The access token is missing, expired or invalid.", "content": _PROBLEM},
     "BadRequest": {"description": "The body is not JSON.", "content": _PROBLEM},
     "NotModified": {"description": "Unchanged since the ETag in If-None-Match."},

@@ -85,7 +85,21 @@ def test_serve_with_embedded_defaults_then_ctrl_c_leaves_nothing(tmp_path):
     assert f"http://127.0.0.1:{port}/docs" in messages
     assert any(r.get("logger") == "smn.access" and r.get("request_id") == "serve-e2e-1" for r in records)
     assert any(r.get("logger", "").startswith("gunicorn") for r in records)
+    (first_admin,) = [r for r in records if "initial_admin_credential" in r]
+    assert first_admin["admin_username"] == "admin" and len(first_admin["initial_admin_credential"]) >= 16
     deadline = time.monotonic() + 10
     while any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in started):
         assert time.monotonic() < deadline, f"left running: {[p for p in started if p.is_running()]}"
         time.sleep(0.1)
+
+    # A second start reuses the data folder: same database, and the admin password is not printed again.
+    second_log = tmp_path / "serve-again.log"
+    with second_log.open("w") as log_file:
+        again = subprocess.Popen([sys.executable, "-m", "smn", "serve"], cwd=ROOT, env=env,
+                                 stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            _wait_until_serving(f"http://127.0.0.1:{port}/healthz", again, second_log)
+        finally:
+            again.send_signal(signal.SIGINT)
+            again.wait(timeout=60)
+    assert "initial_admin_credential" not in second_log.read_text()

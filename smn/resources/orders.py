@@ -91,6 +91,7 @@ class OrdersResource:
                   - {product: {id: 6}, quantity: 1, unit_price: 140.0}
                 confirm: true
         responses:
+          202: {$ref: '#/components/responses/Queued'}
           201:
             description: The order was created; Location names it.
             headers:
@@ -136,6 +137,7 @@ class OrdersResource:
             application/json:
               schema: OrderBatchSchema
         responses:
+          202: {$ref: '#/components/responses/Queued'}
           200:
             description: One result per submitted order.
             content:
@@ -184,6 +186,7 @@ class OrdersResource:
         parameters:
           - IdempotencyKey
         responses:
+          202: {$ref: '#/components/responses/Queued'}
           200:
             description: The confirmed order.
             content:
@@ -206,6 +209,7 @@ class OrdersResource:
         parameters:
           - IdempotencyKey
         responses:
+          202: {$ref: '#/components/responses/Queued'}
           200:
             description: The cancelled order.
             content:

@@ -75,6 +75,7 @@ class PartnersResource:
             application/json:
               schema: PartnerCreateSchema
         responses:
+          202: {$ref: '#/components/responses/Queued'}
           201:
             description: The partner was created; Location names it.
             headers:
@@ -134,6 +135,7 @@ class PartnersResource:
             application/json:
               schema: PartnerUpdateSchema
         responses:
+          202: {$ref: '#/components/responses/Queued'}
           200:
             description: The partner after the change.
             content:

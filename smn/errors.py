@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -79,12 +80,17 @@ def serialize_problem(req: falcon.Request, resp: falcon.Response, exception: fal
 
 
 def handle_odoo_error(req: falcon.Request, resp: falcon.Response, ex: OdooError, params: dict) -> None:
-    headers = {"Retry-After": "5"} if isinstance(ex, OdooUnavailable) else None
+    headers = {"Retry-After": retry_after(ex.retry_in)} if isinstance(ex, OdooUnavailable) else None
     status = ex.http_status
     if status >= 500 and not isinstance(ex, OdooUnavailable):
         log.error("odoo fault", extra={"odoo_error": ex.odoo_name, "status": status})
     detail = ex.message if status in (403, 404, 422) else _upstream_detail(ex)
     raise Problem(status, detail, slug=_odoo_slug(ex), headers=headers)
+
+
+def retry_after(seconds: float) -> str:
+    """Retry-After in whole seconds (RFC 9110 §10.2.3), never 0."""
+    return str(max(1, math.ceil(seconds)))
 
 
 def _upstream_detail(ex: OdooError) -> str:

@@ -4,6 +4,9 @@ from falcon import testing
 
 from smn.errors import Problem, register_error_handlers
 from smn.middleware.context import ContextMiddleware
+from smn.odoo.breaker import OdooCircuitOpen
+from smn.odoo.bulkhead import OdooBusy
+from smn.odoo.errors import OdooUnavailable
 
 
 class Exploding:
@@ -67,3 +70,25 @@ def test_validation_problem_lists_field_errors(small_client):
 def test_malformed_json_is_a_400_problem(small_client):
     response = small_client.simulate_put("/boom", body=b'{"broken": ', headers={"Content-Type": "application/json"})
     _assert_problem(response, 400)
+
+
+class Unavailable:
+    def __init__(self, error):
+        self.error = error
+
+    def on_get(self, req, resp):
+        raise self.error
+
+
+@pytest.mark.parametrize("error, retry_after", [
+    (OdooUnavailable("connection refused"), "5"),
+    (OdooCircuitOpen(7.2), "8"),
+    (OdooBusy(8, 0.5), "1"),
+])
+def test_retry_after_is_what_the_failure_advises(error, retry_after):
+    app = falcon.App(middleware=[ContextMiddleware()])
+    register_error_handlers(app)
+    app.add_route("/odoo", Unavailable(error))
+    response = testing.TestClient(app).simulate_get("/odoo")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == retry_after

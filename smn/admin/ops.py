@@ -6,7 +6,6 @@ actions on jobs (retry, cancel) and the one on alerts (acknowledge).
 """
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ from smn.alerts import acknowledge, list_alerts
 from smn.db import Database
 from smn.odoo.client import OdooClient
 from smn.odoo.errors import OdooError
-from smn.outbox.store import _COLUMNS as JOB_COLUMNS, Job, OutboxStore
+from smn.outbox.store import Job, OutboxStore
 
 JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 TRAFFIC_MINUTES = 15
@@ -51,11 +50,7 @@ class OpsView:
         window = self.error_window
         if window is None:
             return {"available": False}
-        with window._lock:
-            statuses = [status for _, status, _ in window._events]
-        errors = sum(1 for status in statuses if status >= 500)
-        return {"available": True, "window_seconds": window.window, "requests": len(statuses), "errors": errors,
-                "client_errors": sum(1 for status in statuses if 400 <= status < 500), "scope": "this worker"}
+        return {"available": True, "window_seconds": window.window, **window.counts(), "scope": "this worker"}
 
     def backlog(self) -> dict[str, Any]:
         return self.outbox.backlog().as_dict()
@@ -73,33 +68,22 @@ class OpsView:
         return counts
 
     def jobs(self, status: str | None = None, limit: int = 100) -> list[Job]:
-        where, params = ("WHERE status = %s", [status]) if status in JOB_STATUSES else ("", [])
-        rows = self.database.fetch_all(
-            f"SELECT {JOB_COLUMNS} FROM outbox_jobs {where} ORDER BY seq DESC LIMIT %s", (*params, limit))
-        return [Job(*row) for row in rows]
+        return self.outbox.list(status if status in JOB_STATUSES else None, limit)
 
     def job(self, job_id: str) -> Job:
-        try:
-            uuid.UUID(job_id)
-        except ValueError:
-            raise NotFound(job_id) from None
-        row = self.database.fetch_one(f"SELECT {JOB_COLUMNS} FROM outbox_jobs WHERE id = %s", (job_id,))
-        if row is None:
+        job = self.outbox.find(job_id)
+        if job is None:
             raise NotFound(job_id)
-        return Job(*row)
+        return job
 
     def retry_job(self, actor: str, job_id: str) -> Job:
         """A failed or cancelled job goes back to the queue, due now."""
         self.job(job_id)
-        row = self.database.fetch_one(
-            f"""UPDATE outbox_jobs SET status = 'queued', next_attempt_at = now(), updated_at = now(),
-                       finished_at = NULL, locked_by = NULL, locked_until = NULL
-                 WHERE id = %s AND status IN ('failed', 'cancelled') RETURNING {JOB_COLUMNS}""", (job_id,))
-        if row is None:
+        job = self.outbox.requeue(job_id)
+        if job is None:
             raise NotFound(f"{job_id} is not failed or cancelled")
-        self.database.execute("SELECT pg_notify('smn_outbox', %s)", (row[2],))
         self.audit.record(actor, "job.retry", job_id)
-        return Job(*row)
+        return job
 
     def cancel_job(self, actor: str, job_id: str) -> Job:
         job = self.job(job_id)

@@ -59,6 +59,14 @@ class ErrorRateWindow:
                  "window_s": self.window, "statuses": {str(k): v for k, v in statuses.items()}},
                 tuple(self.recent_failures())))
 
+    def counts(self) -> dict[str, int]:
+        """Responses in the window now: requests, errors (5xx) and client_errors (4xx)."""
+        with self._lock:
+            self._evict(self._clock())
+            statuses = [status for _, status, _ in self._events]
+        return {"requests": len(statuses), "errors": self._errors,
+                "client_errors": sum(1 for status in statuses if 400 <= status < 500)}
+
     def recent_failures(self, limit: int = EXAMPLE_REQUEST_IDS) -> list[str]:
         """Ids of the latest 5xx responses still in the window, newest first."""
         with self._lock:

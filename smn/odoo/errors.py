@@ -34,10 +34,15 @@ class OdooError(Exception):
 
 
 class OdooUnavailable(OdooError):
-    """Odoo cannot be reached or its proxy says it is down (deploys, restarts)."""
+    """Odoo cannot be reached or its proxy says it is down (deploys, restarts).
+
+    ``retry_in`` is the wait SMN advises in Retry-After; the circuit breaker and
+    the bulkhead know better than this default and set their own.
+    """
 
     http_status = 503
     retryable = True
+    retry_in: float = 5.0
 
 
 class OdooTimeout(OdooUnavailable):

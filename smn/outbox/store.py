@@ -91,6 +91,31 @@ class OutboxStore:
         return _job(self.database.fetch_one(
             f"SELECT {_COLUMNS} FROM outbox_jobs WHERE id = %s AND client_id = %s", (job_id, client_id)))
 
+    def list(self, status: str | None = None, limit: int = 100) -> list[Job]:
+        """Any client's jobs, newest first (the admin's view); `status` filters."""
+        where, params = ("WHERE status = %s", [status]) if status else ("", [])
+        rows = self.database.fetch_all(
+            f"SELECT {_COLUMNS} FROM outbox_jobs {where} ORDER BY seq DESC LIMIT %s", (*params, limit))
+        return [Job(*row) for row in rows]
+
+    def find(self, job_id: str) -> Job | None:
+        """Any client's job by id (the admin's view); None for an unknown or malformed id."""
+        try:
+            uuid.UUID(job_id)
+        except ValueError:
+            return None
+        return _job(self.database.fetch_one(f"SELECT {_COLUMNS} FROM outbox_jobs WHERE id = %s", (job_id,)))
+
+    def requeue(self, job_id: str) -> Job | None:
+        """A failed or cancelled job goes back to the queue, due now; None when it is neither."""
+        job = _job(self.database.fetch_one(
+            f"""UPDATE outbox_jobs SET status = 'queued', next_attempt_at = now(), updated_at = now(),
+                       finished_at = NULL, locked_by = NULL, locked_until = NULL
+                 WHERE id = %s AND status IN ('failed', 'cancelled') RETURNING {_COLUMNS}""", (job_id,)))
+        if job is not None:
+            self.database.execute("SELECT pg_notify('smn_outbox', %s)", (job.client_id,))
+        return job
+
     def cancel(self, job_id: str, client_id: str) -> Job | None:
         """Cancel a job that has not started; None when it is not queued (any more)."""
         return _job(self.database.fetch_one(

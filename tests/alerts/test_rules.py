@@ -134,3 +134,14 @@ def test_postgresql_unreachable_then_back(database, webhook):
     assert down["smn_alert"]["severity"] == "critical" and down["smn_alert"]["details"]["error"] == "OSError"
     assert back["smn_alert"]["details"]["down_for_s"] >= 0
     assert list_alerts(database, kind="postgres_down")[0]["count"] == 2
+
+
+def test_error_window_counts_forget_what_left_the_window():
+    now = [100.0]
+    window = ErrorRateWindow(manager=None, rate=1.1, window=60, min_requests=1000, clock=lambda: now[0])
+    window.record(200, "a")
+    window.record(404, "b")
+    window.record(502, "c")
+    assert window.counts() == {"requests": 3, "errors": 1, "client_errors": 1}
+    now[0] += 61
+    assert window.counts() == {"requests": 0, "errors": 0, "client_errors": 0}

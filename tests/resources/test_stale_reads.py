@@ -260,12 +260,28 @@ def _snapshot_rows(database_url: str, path: str, headers: dict[str, str]) -> lis
 
 
 @contextmanager
-def _count_database_use(monkeypatch) -> Iterator[list[str]]:
+def _count_database_use(monkeypatch, smn: Smn) -> Iterator[list[str]]:
+    """Count database use by the threads serving requests.
+
+    Background threads (revocation listener, rate-limit leases, snapshot writer) use
+    the database by design, on their own schedule, so only uses made while a request
+    is being served count.
+    """
     used: list[str] = []
+    serving = threading.local()
+    app = smn.server.get_app()
+
+    def marked_app(environ: dict, start_response: Any) -> Any:
+        serving.active = True
+        try:
+            return list(app(environ, start_response))
+        finally:
+            serving.active = False
 
     def counting(name: str, original: Any) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            used.append(name)
+            if getattr(serving, "active", False):
+                used.append(name)
             return original(*args, **kwargs)
 
         return wrapper
@@ -273,8 +289,12 @@ def _count_database_use(monkeypatch) -> Iterator[list[str]]:
     for name in ("connection", "cursor", "fetch_all", "fetch_one", "execute", "ping"):
         monkeypatch.setattr(Database, name, counting(name, getattr(Database, name)))
     monkeypatch.setattr(psycopg2, "connect", counting("psycopg2.connect", psycopg2.connect))
-    yield used
-    monkeypatch.undo()
+    smn.server.set_app(marked_app)
+    try:
+        yield used
+    finally:
+        smn.server.set_app(app)
+        monkeypatch.undo()
 
 
 def test_a_fresh_hit_makes_no_database_query_and_no_odoo_call(start_smn, reader, sandbox, monkeypatch) -> None:
@@ -287,7 +307,7 @@ def test_a_fresh_hit_makes_no_database_query_and_no_odoo_call(start_smn, reader,
     sandbox.calls.clear()
     seen_requests = len(sandbox.received_headers)
     request = urllib.request.Request(smn.base + "/v1/products/5", headers=headers)
-    with _count_database_use(monkeypatch) as used:
+    with _count_database_use(monkeypatch, smn) as used:
         with urllib.request.urlopen(request, timeout=10) as response:
             hit_headers, hit_body = response.headers, response.read()
         not_modified = urllib.request.Request(

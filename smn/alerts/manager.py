@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import os
 import queue
 import threading
 import time
@@ -28,6 +27,7 @@ from smn.alerts.channels import Channel, ChannelError, channels_from_settings
 from smn.alerts.model import Alert, Message, Occurrences
 from smn.alerts.store import AlertStore
 from smn.db import Database
+from smn.process import current_pid
 from smn.settings import Settings
 
 log = logging.getLogger("smn.alerts")
@@ -98,17 +98,17 @@ class AlertManager:
 
     def close(self, timeout: float = 5.0) -> None:
         """Send what is pending (within `timeout`), then stop the threads."""
-        if self._pid == os.getpid():
+        if self._pid == current_pid():
             self.wait_idle(timeout)
         self._stopping.set()
         self._wake.set()
 
     def _ensure_started(self) -> None:
         """Threads do not survive a fork: each process starts its own on first use."""
-        if self._pid == os.getpid():
+        if self._pid == current_pid():
             return
         with self._lock:
-            if self._pid == os.getpid():
+            if self._pid == current_pid():
                 return
             self._stopping.clear()
             self._queues = {channel.name: queue.Queue(self.queue_size) for channel in self.channels}
@@ -117,7 +117,7 @@ class AlertManager:
                                                name=f"smn-alerts-{channel.name}") for channel in self.channels]
             for thread in self._threads:
                 thread.start()
-            self._pid = os.getpid()
+            self._pid = current_pid()
 
     def _process_loop(self) -> None:
         while not self._stopping.is_set():

@@ -26,6 +26,7 @@ from smn.auth.keys import EMPTY_KEYSET, KeySet, KeyStore, load_keyset, retire_ex
 from smn.auth.models import ClientRecord, VerificationKey
 from smn.auth.revocations import load_revoked, purge_expired
 from smn.db import Database
+from smn.process import current_pid
 
 log = logging.getLogger("smn.auth.state")
 
@@ -52,7 +53,7 @@ class AuthState:
         self._reset_process_state()
 
     def _reset_process_state(self) -> None:
-        self._pid = os.getpid()
+        self._pid = current_pid()
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._sync = threading.Condition()
@@ -79,10 +80,10 @@ class AuthState:
 
     def ensure_started(self) -> None:
         """Start this process's listener once (again in a forked child, whose parent thread is gone)."""
-        if self._listener is not None and self._pid == os.getpid():
+        if self._listener is not None and self._pid == current_pid():
             return
         with self._lock:
-            if self._pid != os.getpid():
+            if self._pid != current_pid():
                 self._reset_process_state()
             if self._listener is None:
                 self._listener = _Listener(self)
@@ -103,7 +104,7 @@ class AuthState:
 
     def close(self) -> None:
         listener, self._listener = self._listener, None
-        if listener is not None and self._pid == os.getpid():
+        if listener is not None and self._pid == current_pid():
             listener.stop()
 
     def sync(self, timeout: float = 5.0) -> bool:

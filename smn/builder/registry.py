@@ -18,6 +18,7 @@ import psycopg2
 
 from smn.builder.definitions import Definition
 from smn.builder.store import DefinitionStore
+from smn.process import current_pid
 
 log = logging.getLogger("smn.builder")
 
@@ -47,10 +48,10 @@ class EndpointRegistry:
 
     def ensure_started(self, timeout: float = 5.0) -> None:
         """Start the listener in this process (again after a fork) and wait for the first load."""
-        if self._thread is None or self._pid != os.getpid():
+        if self._thread is None or self._pid != current_pid():
             with self._lock:
-                if self._thread is None or self._pid != os.getpid():
-                    self._pid = os.getpid()
+                if self._thread is None or self._pid != current_pid():
+                    self._pid = current_pid()
                     self._loaded = threading.Event()
                     self._thread = _Listener(self)
                     self._thread.start()
@@ -70,7 +71,7 @@ class EndpointRegistry:
 
     def close(self) -> None:
         thread, self._thread = self._thread, None
-        if thread is not None and self._pid == os.getpid():
+        if thread is not None and self._pid == current_pid():
             thread.stop()
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 import psycopg2
 
 from smn.db import Database
+from smn.process import current_pid
 
 log = logging.getLogger("smn.cache")
 
@@ -145,12 +145,12 @@ class SnapshotWriter:
             self._closing = True
             self._cond.notify_all()
             thread = self._thread
-        if thread is not None and thread.is_alive() and self._pid == os.getpid():
+        if thread is not None and thread.is_alive() and self._pid == current_pid():
             thread.join(timeout)
 
     def _ensure_thread(self) -> None:
         """Caller holds the lock. A forked child starts its own thread with an empty queue."""
-        pid = os.getpid()
+        pid = current_pid()
         if self._thread is not None and self._pid == pid:
             return
         if self._pid is not None and self._pid != pid:

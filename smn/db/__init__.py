@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
 
 import psycopg2
 import psycopg2.extensions
+
+from smn.process import current_pid
 
 log = logging.getLogger("smn.db")
 
@@ -76,7 +77,7 @@ class Database:
         self._lock = threading.Lock()
 
     def _get_pool(self) -> ConnectionPool:
-        pid = os.getpid()
+        pid = current_pid()
         if self._pool is None or self._pool_pid != pid:
             with self._lock:
                 if self._pool is None or self._pool_pid != pid:
@@ -135,7 +136,7 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
-            if self._pool is not None and self._pool_pid == os.getpid():
+            if self._pool is not None and self._pool_pid == current_pid():
                 self._pool.close()
             self._pool = None
 

@@ -8,11 +8,11 @@ definitions only change when Odoo is upgraded, which restarts SMN anyway.
 """
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any, Iterable
 
 from smn.odoo.client import OdooClient
+from smn.process import current_pid
 
 ATTRIBUTES = ["type", "relation", "selection", "readonly", "required"]
 
@@ -25,7 +25,7 @@ class FieldCatalog:
         self.odoo = odoo
         self._models: dict[str, dict[str, dict[str, Any]]] = dict(known or {})
         self._lock = threading.Lock()
-        self._pid = os.getpid()
+        self._pid = current_pid()
 
     def fields(self, model: str) -> dict[str, dict[str, Any]]:
         """Field name -> attributes; one Odoo call the first time per model and process."""
@@ -55,7 +55,7 @@ class FieldCatalog:
         return {str(option[0]) for option in spec.get("selection") or []}
 
     def _forget_after_fork(self) -> None:
-        if self._pid != os.getpid():
+        if self._pid != current_pid():
             with self._lock:
                 self._models = {}
-                self._pid = os.getpid()
+                self._pid = current_pid()

@@ -31,14 +31,13 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 import time
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import psycopg2
 
+from smn.process import current_pid
 from smn.ratelimit.store import LeaseStore
 
 log = logging.getLogger("smn.ratelimit")
@@ -47,9 +46,8 @@ _RETRY_AFTER_FAILURE = 1.0
 _TICK = 1.0
 
 
-@dataclass(frozen=True)
-class Decision:
-    """One request's verdict and what the RateLimit header fields report."""
+class Decision(NamedTuple):
+    """One request's verdict and what the RateLimit header fields report (a tuple: made on every request)."""
 
     allowed: bool
     limit: int
@@ -98,7 +96,7 @@ class RateLimiter:
         self._reset_process_state()
 
     def _reset_process_state(self) -> None:
-        self._pid = os.getpid()
+        self._pid = current_pid()
         self._cond = threading.Condition(threading.Lock())
         self._buckets: dict[str, _Bucket] = {}
         self._due: set[str] = set()
@@ -198,10 +196,10 @@ class RateLimiter:
     # -- the background thread -------------------------------------------------------------
 
     def _ensure_started(self) -> None:
-        if self._thread is not None and self._pid == os.getpid():
+        if self._thread is not None and self._pid == current_pid():
             return
         with self._cond:
-            if self._pid != os.getpid():
+            if self._pid != current_pid():
                 self.store.forget()
                 self._reset_process_state()
             if self._thread is None:
@@ -213,7 +211,7 @@ class RateLimiter:
             self._stopping = True
             self._cond.notify_all()
             thread = self._thread
-        if thread is not None and self._pid == os.getpid():
+        if thread is not None and self._pid == current_pid():
             thread.join(5)
         self.store.close()
 

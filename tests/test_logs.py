@@ -8,12 +8,14 @@ import time
 
 import pytest
 
+from smn.context import bind_request, unbind_request
 from smn.logs import (
     REDACTED,
     BufferedJsonLineHandler,
     JsonLineHandler,
     RequestContextFilter,
     SmnJsonFormatter,
+    log_prepared,
     logging_dict_config,
     make_handler,
     prepared,
@@ -34,6 +36,20 @@ def logger():
         yield log, stream
     finally:
         log.removeHandler(handler)
+
+
+@pytest.fixture()
+def direct_logger(monkeypatch):
+    """A logger whose only handler is SMN's JSON handler, that fails if a LogRecord is made for it."""
+    stream = io.StringIO()
+    log = logging.Logger("smn.access.test", logging.INFO)
+    log.addHandler(make_handler(stream))
+
+    def no_record(*args, **kwargs):
+        raise AssertionError("the direct path made a LogRecord")
+
+    monkeypatch.setattr(log, "makeRecord", no_record)
+    return log, stream
 
 
 def _lines(stream: io.StringIO) -> list[dict]:
@@ -134,3 +150,63 @@ def test_gunicorn_writes_every_buffered_line_by_the_interval_and_at_a_clean_stop
     finally:
         server.stop()
     assert sorted(server.access_lines("buffered-")) == sorted(f"buffered-{number}" for number in range(60))
+
+
+def test_a_direct_line_is_the_record_path_line(direct_logger):
+    log, stream = direct_logger
+    fields = {"method": "GET", "path": "/v1/products/5", "status": 200, "duration_ms": 0.12, "client": None}
+    tokens = bind_request("req-direct-1")
+    try:
+        log_prepared(log, "request", dict(fields), ("method", "path"))
+    finally:
+        unbind_request(tokens)
+    recording = logging.Logger("smn.access.test", logging.INFO)
+    recording.handlers = log.handlers
+    tokens = bind_request("req-direct-1")
+    try:
+        recording.info("request", extra=prepared(dict(fields), ("method", "path")))
+    finally:
+        unbind_request(tokens)
+    direct, recorded = _lines(stream)
+    assert direct == {**recorded, "time": direct["time"]}
+    assert list(direct) == list(recorded)
+    assert direct["request_id"] == "req-direct-1" and direct["logger"] == "smn.access.test"
+
+
+def test_a_direct_line_is_scrubbed_like_a_record(direct_logger):
+    log, stream = direct_logger
+    log_prepared(log, "request", {"path": f"/v1/{JWT}?password=hunter2", "client_secret": "s3cr3t-value",
+                                  "status": 401}, ("path",))
+    (line,) = _lines(stream)
+    assert JWT not in stream.getvalue() and "hunter2" not in stream.getvalue()
+    assert "s3cr3t-value" not in stream.getvalue() and line["client_secret"] == REDACTED
+    assert "request_id" not in line
+
+
+def test_a_second_destination_takes_the_record_path(direct_logger, monkeypatch):
+    log, stream = direct_logger
+    monkeypatch.undo()
+    seen = []
+    capture = logging.Handler()
+    capture.emit = seen.append
+    log.addHandler(capture)
+    log_prepared(log, "request", {"path": "/healthz", "status": 200}, ("path",))
+    assert len(seen) == 1 and seen[0].getMessage() == "request"
+    assert _lines(stream)[0]["path"] == "/healthz"
+
+
+def test_direct_lines_go_through_the_buffered_handler():
+    stream = io.StringIO()
+    handler = BufferedJsonLineHandler(stream, interval=60)
+    handler.setFormatter(SmnJsonFormatter())
+    handler.addFilter(RequestContextFilter())
+    log = logging.Logger("smn.access.test", logging.INFO)
+    log.addHandler(handler)
+    try:
+        for status in (200, 404):
+            log_prepared(log, "request", {"status": status}, ())
+        assert stream.getvalue() == ""
+        handler.flush()
+        assert [line["status"] for line in _lines(stream)] == [200, 404]
+    finally:
+        handler.close()

@@ -5,20 +5,28 @@ workers start; each worker writes its samples to memory-mapped files there and
 /metrics (served by whichever worker the scrape reaches) reads them all.
 Without that variable (tests, `python -m smn` tools) samples stay in-process.
 
-Per-request cost is one counter increment and one histogram observation
-(docs/performance.md has the measured microseconds). Values that live in a
-worker's memory (auth view, circuit, bulkhead) are copied into gauges by a
-background thread every SMN_METRICS_REFRESH_INTERVAL seconds, because a
-multiprocess scrape reads files, never the other workers' memory. Values that
-live in PostgreSQL (the outbox backlog) are read by the worker serving the
-scrape, through the hooks registered with `on_scrape`.
+Per request, the middleware only adds to this process's RequestTally (a dict
+lookup and a few integer adds under one short lock): writing a multiprocess
+sample takes a lock and an mmap write per value. The tally is folded into the
+request counter, latency histogram and cache counter in bulk by the background
+thread every SMN_METRICS_REFRESH_INTERVAL seconds, before every /metrics answer
+(so a worker's scrape includes its own latest requests) and when the worker
+closes; another worker's requests reach a scrape within that interval (a
+worker killed without closing loses at most that much). Values that live in a
+worker's memory (auth view, circuit, bulkhead) are copied into gauges by the
+same thread, because a multiprocess scrape reads files, never the other
+workers' memory. Values that live in PostgreSQL (the outbox backlog) are read
+by the worker serving the scrape, through the hooks registered with `on_scrape`.
 """
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
-from typing import Callable
+import weakref
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -68,28 +76,113 @@ OUTBOX_OLDEST_AGE = Gauge("smn_outbox_oldest_age_seconds", "Age of the oldest wa
                           multiprocess_mode="mostrecent")
 
 
-_request_children: dict[tuple[str, str, int, str], tuple] = {}
+def histogram_add_bulk(child: Histogram, total: float, bucket_counts: Sequence[int]) -> None:
+    """Add many observations to one Histogram child: their summed value and how many fell in each bucket.
+
+    prometheus-client has no public bulk API. Histogram.observe(amount) does `_sum.inc(amount)` and
+    `_buckets[i].inc(1)` for the first upper bound >= amount (buckets are stored per bucket and made
+    cumulative, with `_count`, at exposition); this does the same once per fold instead of once per request.
+    tests/middleware/test_metrics_tally.py checks the exposition equals per-sample observe(), so a
+    prometheus-client upgrade that changes these internals fails there. `bucket_counts` follows the
+    child's upper bounds, +Inf last.
+    """
+    if len(bucket_counts) != len(child._buckets):
+        raise ValueError(f"{len(bucket_counts)} bucket counts for {len(child._buckets)} buckets")
+    child._sum.inc(total)
+    for value, count in zip(child._buckets, bucket_counts):
+        if count:
+            value.inc(count)
+
+
+class RequestTally:
+    """This process's requests and cache results not yet written to the Prometheus metrics.
+
+    `add_request` / `add_cache` run on every request: a dict lookup and integer/float adds under one
+    short lock. `fold` swaps the pending dicts out under that lock and adds them to the counters and
+    the histogram in bulk, with the same labels and bucket semantics (value <= upper bound, +Inf last)
+    as calling inc()/observe() per request. After a fork the child drops the parent's pending counts
+    (the parent still folds them), so nothing is counted twice.
+    """
+
+    def __init__(self, requests: Counter, latency: Histogram, cache: Counter, buckets: Sequence[float]) -> None:
+        self._requests_metric = requests
+        self._latency_metric = latency
+        self._cache_metric = cache
+        bounds = tuple(float(bound) for bound in buckets)
+        self._bounds = bounds if bounds and bounds[-1] == float("inf") else bounds + (float("inf"),)
+        self._lock = threading.Lock()
+        # (method, route, status, client) -> [sum of seconds, count in bucket 0, ..., count in +Inf]
+        self._requests: dict[tuple[str, str, int, str], list] = {}
+        self._cache: dict[str, int] = {}
+        self._request_children: dict[tuple[str, str, int, str], Counter] = {}
+        self._latency_children: dict[tuple[str, str, str], Histogram] = {}
+        self._cache_children: dict[str, Counter] = {}
+        _tallies.add(self)
+
+    def add_request(self, method: str, route: str, status: int, client: str, seconds: float) -> None:
+        key = (method, route, status, client)
+        slot = bisect_left(self._bounds, seconds) + 1
+        with self._lock:
+            entry = self._requests.get(key)
+            if entry is None:
+                entry = self._requests[key] = [0.0] + [0] * len(self._bounds)
+            entry[0] += seconds
+            entry[slot] += 1
+
+    def add_cache(self, result: str) -> None:
+        with self._lock:
+            self._cache[result] = self._cache.get(result, 0) + 1
+
+    def fold(self) -> None:
+        """Write what is pending into the Prometheus metrics (children memoised: labels() validates and locks)."""
+        with self._lock:
+            requests, self._requests = self._requests, {}
+            cache, self._cache = self._cache, {}
+        latency: dict[tuple[str, str, str], list] = {}
+        for key, entry in requests.items():
+            child = self._request_children.get(key)
+            if child is None:
+                method, route, status, client = key
+                child = self._request_children[key] = self._requests_metric.labels(method, route, str(status),
+                                                                                  client)
+            child.inc(sum(entry[1:]))
+            latency_key = (key[0], key[1], f"{key[2] // 100}xx")
+            merged = latency.get(latency_key)
+            if merged is None:
+                latency[latency_key] = entry
+            else:
+                latency[latency_key] = [a + b for a, b in zip(merged, entry)]
+        for key, entry in latency.items():
+            child = self._latency_children.get(key)
+            if child is None:
+                child = self._latency_children[key] = self._latency_metric.labels(*key)
+            histogram_add_bulk(child, entry[0], entry[1:])
+        for result, count in cache.items():
+            child = self._cache_children.get(result)
+            if child is None:
+                child = self._cache_children[result] = self._cache_metric.labels(result)
+            child.inc(count)
+
+    def _forget(self) -> None:
+        """In a forked child: the parent's pending counts are the parent's to fold; its lock may be held."""
+        self._lock = threading.Lock()
+        self._requests = {}
+        self._cache = {}
+
+
+_tallies: weakref.WeakSet[RequestTally] = weakref.WeakSet()
+TALLY = RequestTally(HTTP_REQUESTS, HTTP_LATENCY, CACHE_RESULTS, LATENCY_BUCKETS)
+"""This process's tally; Metrics folds it."""
 
 
 def observe_request(method: str, route: str, status: int, client: str, seconds: float) -> None:
-    """Children are memoised per label set: `labels()` validates and locks on every call."""
-    key = (method, route, status, client)
-    children = _request_children.get(key)
-    if children is None:
-        children = _request_children[key] = (HTTP_REQUESTS.labels(method, route, str(status), client),
-                                              HTTP_LATENCY.labels(method, route, f"{status // 100}xx"))
-    children[0].inc()
-    children[1].observe(seconds)
-
-
-_cache_children: dict[str, Counter] = {}
+    """Counted in this process's tally, written to the metrics at the next fold."""
+    TALLY.add_request(method, route, status, client, seconds)
 
 
 def observe_cache(result: str) -> None:
-    child = _cache_children.get(result)
-    if child is None:
-        child = _cache_children[result] = CACHE_RESULTS.labels(result)
-    child.inc()
+    """Counted in this process's tally, written to the metrics at the next fold."""
+    TALLY.add_cache(result)
 
 
 def observe_rate_limited(client_id: str) -> None:
@@ -120,15 +213,17 @@ def observe_outbox(backlog: dict[str, int], oldest_age: float | None) -> None:
 
 
 class Metrics:
-    """This process's metric plumbing: the gauge refresher thread and the scrape hooks."""
+    """This process's metric plumbing: the refresher thread (tally fold, gauges) and the scrape hooks."""
 
-    def __init__(self, refresh_interval: float) -> None:
+    def __init__(self, refresh_interval: float, tally: RequestTally = TALLY) -> None:
         self.refresh_interval = refresh_interval
+        self.tally = tally
         self._refreshers: list[Callable[[], None]] = []
         self._scrape_hooks: list[Callable[[], None]] = []
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        _registries.add(self)
 
     def every_refresh(self, refresh: Callable[[], None]) -> None:
         """Run `refresh` (which sets gauges from this process's memory) every refresh interval."""
@@ -149,6 +244,8 @@ class Metrics:
                 self._thread.start()
 
     def refresh(self) -> None:
+        """Fold the request tally into the metrics, then copy this process's values into the gauges."""
+        self._fold()
         for refresh in self._refreshers:
             try:
                 refresh()
@@ -156,14 +253,30 @@ class Metrics:
                 log.exception("metrics refresh failed")
 
     def close(self) -> None:
+        """Fold what this process still holds (gunicorn's worker_exit gets here via Services.close), then stop."""
+        self._fold()
         self._stop.set()
+
+    def _fold(self) -> None:
+        try:
+            self.tally.fold()
+        except Exception:
+            log.exception("metrics tally fold failed")
+
+    def _forget_thread(self) -> None:
+        """In a forked child the refresher thread does not exist: the first request starts the child's own."""
+        self._thread = None
+        self._lock = threading.Lock()
 
     def _run(self) -> None:
         while not self._stop.wait(self.refresh_interval):
             self.refresh()
 
     def render(self) -> tuple[bytes, str]:
-        """The exposition text of every worker (multiprocess) or of this process alone."""
+        """The exposition text of every worker (multiprocess) or of this process alone.
+
+        Folds this process's tally first, so the worker serving the scrape reports its own latest requests.
+        """
         self.refresh()
         for hook in self._scrape_hooks:
             try:
@@ -171,6 +284,19 @@ class Metrics:
             except Exception as exc:
                 log.warning("metrics scrape hook failed", extra={"error": type(exc).__name__})
         return generate_latest(_registry()), CONTENT_TYPE_LATEST
+
+
+_registries: weakref.WeakSet[Metrics] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for tally in list(_tallies):
+        tally._forget()
+    for registry in list(_registries):
+        registry._forget_thread()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _registry() -> CollectorRegistry:

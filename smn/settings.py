@@ -249,7 +249,8 @@ class Settings:
         "SMN_METRICS_PUBLIC", _parse_bool, "serve /metrics without a token; default: bearer token with metrics:read"))
     metrics_refresh_interval: float = field(default=5.0, metadata=_env(
         "SMN_METRICS_REFRESH_INTERVAL", lambda n, v: _parse_float(n, v, 0.1, 3600),
-        "seconds between updates of per-worker gauges (auth view, circuit, bulkhead)"))
+        "seconds between folds of a worker's request counts and updates of its gauges (auth view, circuit, "
+        "bulkhead)"))
     stale_reads: bool = field(default=True, metadata=_env(
         "SMN_STALE_READS", _parse_bool,
         "keep last-known-good copies of partner reads and serve them while Odoo is down"))

@@ -1,4 +1,4 @@
-"""MetricsMiddleware: one counter and one histogram sample per request, and the read-cache result."""
+"""MetricsMiddleware: counts each request (and its read-cache result) in the process's tally (smn.metrics)."""
 from __future__ import annotations
 
 import re

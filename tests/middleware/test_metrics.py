@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 
 import pytest
 from falcon import testing
 from prometheus_client.parser import text_string_to_metric_families
 
 from smn.app import create_app
+from smn.metrics import LATENCY_BUCKETS
 from smn.middleware.access_log import AccessLogMiddleware
 from tests.fixtures.auth import bearer
 
@@ -108,3 +110,39 @@ def test_metrics_middleware_is_registered_in_the_documented_order(app):
 def test_exposition_has_no_raw_paths_or_secrets(scrape):
     text_keys = " ".join(str(key) for key in scrape())
     assert not re.search(r"Bearer|secret", text_keys)
+
+
+def test_a_scrape_reports_the_requests_just_served_with_their_buckets(client, make_client, token_for, scrape):
+    """The requests are counted in the worker's tally; the scrape folds it before rendering."""
+    acme = make_client(["products:read"])
+    headers = bearer(token_for(acme))
+    product = client.simulate_get("/v1/products", params={"limit": 1}, headers=headers).json["items"][0]["id"]
+    before = scrape()
+    started = time.perf_counter()
+    whoami = [client.simulate_get("/v1/auth/whoami", headers=headers) for _ in range(7)]
+    elapsed = time.perf_counter() - started
+    reads = [client.simulate_get(f"/v1/products/{product}", headers=headers) for _ in range(4)]
+    after = scrape()
+
+    def delta(name: str, **labels: str) -> float:
+        return _value(after, name, **labels) - _value(before, name, **labels)
+
+    assert all(response.status_code == 200 for response in whoami + reads)
+    assert delta("smn_http_requests_total", method="GET", route="/v1/auth/whoami", status="200",
+                 client=acme.client_id) == 7
+    assert delta("smn_http_requests_total", method="GET", route="/v1/products/{product_id}", status="200",
+                 client=acme.client_id) == 4
+    latency = {"method": "GET", "route": "/v1/auth/whoami", "status_class": "2xx"}
+    assert delta("smn_http_request_duration_seconds_count", **latency) == 7
+    assert 0 < delta("smn_http_request_duration_seconds_sum", **latency) <= elapsed
+    buckets = [delta("smn_http_request_duration_seconds_bucket", le=le, **latency)
+               for le in ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0",
+                          "30.0", "+Inf")]
+    assert buckets == sorted(buckets) and buckets[-1] == buckets[-2] == 7
+    # Each request falls in the first bucket whose bound is >= its duration, so none is above the elapsed time.
+    assert buckets[next((i for i, bound in enumerate(LATENCY_BUCKETS) if bound >= elapsed), -1)] == 7
+    cache_status = [response.headers.get("Cache-Status", "") for response in reads]
+    assert sum(delta("smn_cache_results_total", result=result) for result in ("hit", "miss", "stale", "bypass")) \
+        == sum(1 for value in cache_status if value)
+    assert delta("smn_cache_results_total", result="hit") == sum(1 for value in cache_status
+                                                                 if value.startswith("smn; hit"))

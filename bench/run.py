@@ -2,10 +2,11 @@
 
 Starts the real stack (embedded PostgreSQL in var/bench, the Odoo stand-in as a
 process of its own, gunicorn with gunicorn_conf.py), drives each scenario with
-wrk from this machine, one after the other, and writes
+wrk from this machine, one after the other (the floor and the fresh-cache
+scenarios in alternating rounds, see bench/README.md), and writes
 bench/results/<timestamp>.json and a run section in docs/performance.md.
 
-    .venv/bin/python -m bench.run [--duration 10] [--connections 64] [--only cached_product,...]
+    .venv/bin/python -m bench.run [--duration 8] [--rounds 5] [--connections 64] [--only cached_product,...]
 
 SMN_WORKERS / SMN_THREADS (and every other SMN_* variable) apply to both apps.
 Both gunicorns write their stdout/stderr (SMN's JSON lines, gunicorn's own) to
@@ -280,23 +281,44 @@ class Options:
     only: set[str] = field(default_factory=set)
     label: str = ""
     write_docs: bool = True
+    rounds: int = 5
 
 
-def cpu_seconds(master_pid: int) -> float:
-    """User + system CPU of a gunicorn master and its workers so far (Linux /proc)."""
+def cpu_seconds(master_pid: int) -> dict[int, tuple[float, float]]:
+    """pid -> (user, system) CPU seconds so far, for a gunicorn master and each of its workers (Linux /proc)."""
     pids = [master_pid]
     try:
         pids += [int(pid) for pid in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()]
     except OSError:
-        return 0.0
-    ticks = 0
+        return {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
         except OSError:
             continue
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+        found[pid] = (int(fields[11]) / ticks, int(fields[12]) / ticks)
+    return found
+
+
+def cpu_figures(master_pid: int, before: dict[int, tuple[float, float]], requests: int) -> dict:
+    """CPU µs per request (master + workers), its system share, and the busiest worker's share of the workers' CPU.
+
+    A busiest-worker share near 100% means one worker took every connection
+    (gunicorn's accept race when wrk opens its connections at once): that
+    measures the race, not the app, and the table shows it.
+    """
+    after = cpu_seconds(master_pid)
+    used = {pid: tuple(a - b for a, b in zip(spent, before.get(pid, (0.0, 0.0)))) for pid, spent in after.items()}
+    user = sum(u for u, _ in used.values())
+    system = sum(s for _, s in used.values())
+    workers = [u + s for pid, (u, s) in used.items() if pid != master_pid]
+    figures = {"cpu_us_per_request": round((user + system) / requests * 1e6, 1),
+               "cpu_system_share": round(system / (user + system), 2) if user + system else 0.0}
+    if sum(workers):
+        figures["busiest_worker_cpu_share"] = round(max(workers) / sum(workers), 2)
+    return figures
 
 
 def measure(scenario: Scenario, base: str, options: Options, headers: dict[str, str], run_id: str,
@@ -314,17 +336,18 @@ def measure(scenario: Scenario, base: str, options: Options, headers: dict[str, 
         warm = {**headers, "X-Request-Id": request_id + "-warm"} if headers else {}
         run_wrk(url, lua.replace(run_id, run_id + "-warm"), seconds=options.warmup, headers=warm, **common)
     load_before = os.getloadavg()[0]
-    cpu_before = cpu_seconds(server.process.pid) if server else 0.0
+    cpu_before = cpu_seconds(server.process.pid) if server else {}
     result = run_wrk(url, lua, seconds=options.duration, headers=headers, **common)
     result["load_avg_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     if server and result["requests"]:
-        result["cpu_us_per_request"] = round((cpu_seconds(server.process.pid) - cpu_before) / result["requests"] * 1e6,
-                                             1)
+        result.update(cpu_figures(server.process.pid, cpu_before, result["requests"]))
     if log_path is not None:
         result.update(own_time(log_path, request_id))
     print(f"  {scenario.name:20} {result['rps']:9.1f} req/s  p50 {result['p50_ms']:7.2f} ms  "
           f"p99 {result['p99_ms']:7.2f} ms  non-2xx {result['non_2xx_3xx']}  "
-          f"SMN own p50 {result.get('smn_own_p50_ms', '-')} ms  CPU {result.get('cpu_us_per_request', '-')} µs/req",
+          f"SMN own p50 {result.get('smn_own_p50_ms', '-')} ms  CPU {result.get('cpu_us_per_request', '-')} µs/req "
+          f"({result.get('cpu_system_share', 0):.0%} system, busiest worker "
+          f"{result.get('busiest_worker_cpu_share', 0):.0%} of the workers' CPU)",
           flush=True)
     return {"name": scenario.name, "title": scenario.title, **result}
 
@@ -360,36 +383,87 @@ def run(options: Options) -> dict:
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     VAR.mkdir(parents=True, exist_ok=True)
     scenarios = wanted(options)
-    results: list[dict] = []
     with ExitStack() as stack:
         settings = stack.enter_context(local_stack(Settings.from_env(data_dir=VAR), with_odoo=False))
         odoo = stack.enter_context(stand_in())
         env = smn_environment(settings, odoo.url)
-        bare = [s for s in scenarios if s.target == "bare"]
-        if bare:
-            port = free_port()
-            with running(gunicorn("bare", "bench.bare_app:app", env, port), f"http://127.0.0.1:{port}/healthz") as floor:
-                results += [measure(s, f"http://127.0.0.1:{port}", options, {}, run_id, None, floor) for s in bare]
-        token = ""
-        for fresh_cache in (True, False):
-            group = [s for s in scenarios if s.target == "smn" and s.fresh_cache == fresh_cache]
-            if not group:
-                continue
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            cache_env = {**env, "SMN_FRESH_CACHE_TTL": "products=3600" if fresh_cache else "products=0"}
-            name = "smn-cache-on" if fresh_cache else "smn-cache-off"
-            with running(gunicorn(name, "smn.wsgi:app", cache_env, port), f"{base}/healthz") as smn:
-                token = token or bench_token(env, base, run_id)
-                auth = {"Authorization": f"Bearer {token}"}
-                for scenario in group:
-                    odoo.set_latency(scenario.odoo_latency_ms / 1000)
-                    results.append(measure(scenario, base, options, auth if scenario.authorized else {}, run_id,
-                                           smn.log_path, smn))
+        results = measure_cpu_bound(scenarios, options, env, run_id)
+        results += measure_odoo_bound([s for s in scenarios if s.target == "smn" and not s.fresh_cache],
+                                      options, env, odoo, run_id)
     return {"run_id": run_id, "label": options.label, "machine": machine(), "gunicorn": gunicorn_settings(env),
             "wrk": {"connections": options.connections, "threads": options.threads, "seconds": options.duration,
-                    "warmup_seconds": options.warmup},
+                    "warmup_seconds": options.warmup, "rounds": options.rounds},
             "scenarios": with_ratios(results)}
+
+
+def measure_cpu_bound(scenarios: list[Scenario], options: Options, env: dict[str, str], run_id: str) -> list[dict]:
+    """The floor and the fresh-cache scenarios, in `options.rounds` alternating rounds, both apps up at once.
+
+    Each round measures every scenario back to back, so a round's ratios compare
+    the apps under the same load from the rest of the machine; the report keeps
+    every round and takes the median.
+    """
+    group = [s for s in scenarios if s.target == "bare" or s.fresh_cache]
+    if not group:
+        return []
+    with ExitStack() as stack:
+        bases, servers, headers = {}, {}, {"bare": {}, "smn": {}}
+        if any(s.target == "bare" for s in group):
+            port = free_port()
+            bases["bare"] = f"http://127.0.0.1:{port}"
+            servers["bare"] = stack.enter_context(running(gunicorn("bare", "bench.bare_app:app", env, port),
+                                                          bases["bare"] + "/healthz"))
+        if any(s.target == "smn" for s in group):
+            port = free_port()
+            bases["smn"] = f"http://127.0.0.1:{port}"
+            servers["smn"] = stack.enter_context(running(
+                gunicorn("smn-cache-on", "smn.wsgi:app", {**env, "SMN_FRESH_CACHE_TTL": "products=3600"}, port),
+                bases["smn"] + "/healthz"))
+            headers["smn"] = {"Authorization": f"Bearer {bench_token(env, bases['smn'], run_id)}"}
+        rounds: dict[str, list[dict]] = {s.name: [] for s in group}
+        for number in range(1, options.rounds + 1):
+            print(f"round {number}/{options.rounds}", flush=True)
+            for s in group:
+                server = servers[s.target]
+                log_path = server.log_path if s.target == "smn" else None
+                rounds[s.name].append(measure(s, bases[s.target], options, headers[s.target] if s.authorized else {},
+                                              f"{run_id}-r{number}", log_path, server))
+    return [median_round(rounds[s.name], rounds.get("bare_floor")) for s in group]
+
+
+def median_round(measured: list[dict], floor: list[dict] | None) -> dict:
+    """The round with the median req/s, plus every round's figures and the median of the per-round ratios."""
+    if floor:
+        for result, base in zip(measured, floor):
+            result["round_ratio"] = round(result["rps"] / base["rps"], 3) if base["rps"] else None
+    middle = sorted(measured, key=lambda r: r["rps"])[len(measured) // 2]
+    summary = {**middle, "rounds": [{key: r.get(key) for key in ROUND_FIELDS} for r in measured]}
+    ratios = sorted(r["round_ratio"] for r in measured if r.get("round_ratio") is not None)
+    if ratios:
+        summary["ratio_to_floor"] = ratios[len(ratios) // 2]
+    return summary
+
+
+ROUND_FIELDS = ("rps", "p50_ms", "p99_ms", "cpu_us_per_request", "cpu_system_share", "busiest_worker_cpu_share",
+                "round_ratio", "load_avg_1m")
+
+
+def measure_odoo_bound(group: list[Scenario], options: Options, env: dict[str, str], odoo: object,
+                       run_id: str) -> list[dict]:
+    """Scenarios that reach the stand-in (fresh cache off): one measurement each, latency set per scenario."""
+    if not group:
+        return []
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    cache_off = {**env, "SMN_FRESH_CACHE_TTL": "products=0"}
+    results = []
+    with running(gunicorn("smn-cache-off", "smn.wsgi:app", cache_off, port), f"{base}/healthz") as smn:
+        auth = {"Authorization": f"Bearer {bench_token(env, base, run_id + '-off')}"}
+        for scenario in group:
+            odoo.set_latency(scenario.odoo_latency_ms / 1000)
+            results.append(measure(scenario, base, options, auth if scenario.authorized else {}, run_id,
+                                   smn.log_path, smn))
+    return results
 
 
 def machine() -> dict:
@@ -405,9 +479,11 @@ def gunicorn_settings(env: dict[str, str]) -> dict:
 
 
 def with_ratios(results: list[dict]) -> list[dict]:
+    """ratio_to_floor: the median per-round ratio where rounds were run, else req/s over the floor's median."""
     floor = next((r["rps"] for r in results if r["name"] == "bare_floor"), None)
     for result in results:
-        result["ratio_to_floor"] = round(result["rps"] / floor, 3) if floor else None
+        if "ratio_to_floor" not in result:
+            result["ratio_to_floor"] = round(result["rps"] / floor, 3) if floor else None
     return results
 
 
@@ -418,27 +494,48 @@ def markdown(report: dict) -> str:
     lines = [f"## Run {report['run_id']}" + (f" — {report['label']}" if report["label"] else ""), "",
              f"{report['machine']['cpus']} CPUs, Python {report['machine']['python']}; gunicorn {g['worker_class']}, "
              f"{g['workers']} workers × {g['threads']} threads for both apps; wrk {w['threads']} threads, "
-             f"{w['connections']} connections, {w['warmup_seconds']:g} s warm-up + {w['seconds']:g} s per scenario. "
-             f"Raw: `bench/results/{report['run_id']}.json`.", "",
-             ("| scenario | req/s | p50 ms | p99 ms | non-2xx | × floor | CPU µs/req | busiest worker | SMN own p50 ms "
-              "| Odoo p50 ms | load 1m |"),
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             f"{w['connections']} connections, {w['warmup_seconds']:g} s warm-up + {w['seconds']:g} s per scenario"
+             f"{rounds_note(w)}. Raw: `bench/results/{report['run_id']}.json`.", "",
+             ("| scenario | req/s | p50 ms | p99 ms | non-2xx | × floor | × floor per round | CPU µs/req "
+              "| busiest worker | SMN own p50 ms | Odoo p50 ms | load 1m |"),
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in report["scenarios"]:
         ratio = f"{r['ratio_to_floor']:.2f}" if r["ratio_to_floor"] is not None else "–"
+        per_round = " / ".join(f"{x['round_ratio']:.2f}" for x in r.get("rounds", ()) if x.get("round_ratio")) or "–"
         load = "→".join(f"{value:.1f}" for value in r["load_avg_1m"])
         lines.append(f"| {r['title']} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-                     f"{r['non_2xx_3xx']} | {ratio} | {r.get('cpu_us_per_request', '–')} "
+                     f"{r['non_2xx_3xx']} | {ratio} | {per_round} | {r.get('cpu_us_per_request', '–')} "
                      f"| {share(r)} "
                      f"| {r.get('smn_own_p50_ms', '–')} | {r.get('odoo_p50_ms', '–')} "
                      f"| {load} |")
-    lines += ["", *goal_lines(report["scenarios"]), ""]
+    lines += ["", *round_lines(report["scenarios"]), *goal_lines(report["scenarios"]), ""]
     return "\n".join(lines)
 
 
+def rounds_note(wrk: dict) -> str:
+    rounds = wrk.get("rounds", 1)
+    if rounds <= 1:
+        return ""
+    return (f"; the floor and the fresh-cache scenarios in {rounds} alternating rounds "
+            "(median req/s, median of the per-round ratios)")
+
+
 def share(result: dict) -> str:
-    """The part of the measured requests the busiest worker answered (from SMN's access lines)."""
-    value = result.get("busiest_worker_share")
+    """The busiest worker's part of the workers' CPU, else of the requests (SMN's access lines)."""
+    value = result.get("busiest_worker_cpu_share", result.get("busiest_worker_share"))
     return "–" if value is None else f"{value:.0%}"
+
+
+def round_lines(results: list[dict]) -> list[str]:
+    """Every round of the scenarios measured in rounds: req/s, CPU per request, busiest worker, ratio."""
+    lines = []
+    for r in results:
+        if len(r.get("rounds", ())) < 2:
+            continue
+        cells = [f"{x['rps']:,.0f} req/s, {x.get('cpu_us_per_request', '–')} µs, busiest worker {share(x)}"
+                 + (f", × {x['round_ratio']:.2f}" if x.get("round_ratio") is not None else "") for x in r["rounds"]]
+        lines.append(f"- {r['name']}: " + "; ".join(cells))
+    return ["Rounds:", "", *lines, ""] if lines else []
 
 
 def goal_lines(results: list[dict]) -> list[str]:
@@ -478,7 +575,7 @@ def write(report: dict, write_docs: bool) -> None:
 
 def parse(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=10, help="seconds measured per scenario")
+    parser.add_argument("--duration", type=float, default=8, help="seconds measured per scenario (per round)")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of unmeasured load before each")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
@@ -486,12 +583,17 @@ def parse(argv: list[str] | None) -> Options:
                         ", ".join(s.name for s in SCENARIOS))
     parser.add_argument("--label", default="", help="a note for the run's heading in docs/performance.md")
     parser.add_argument("--no-docs", action="store_true", help="write only bench/results/<run>.json")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="alternating rounds of the floor and the fresh-cache scenarios (median reported)")
     args = parser.parse_args(argv)
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     unknown = only - {s.name for s in SCENARIOS}
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
-    return Options(args.duration, args.warmup, args.connections, args.threads, only, args.label, not args.no_docs)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    return Options(args.duration, args.warmup, args.connections, args.threads, only, args.label, not args.no_docs,
+                   args.rounds)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -13,12 +13,12 @@ class ContextMiddleware:
         inbound = req.get_header(REQUEST_ID_HEADER)
         request_id = inbound if is_sane_request_id(inbound) else new_request_id()
         req.context.request_id = request_id
-        req.context.context_tokens = bind_request(request_id)
+        req.context.context_token = bind_request(request_id)
         resp.set_header(REQUEST_ID_HEADER, request_id)
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object,
                          req_succeeded: bool) -> None:
-        tokens = req.context.get("context_tokens")
-        if tokens is not None:
-            unbind_request(tokens)
-            req.context.context_tokens = None
+        token = req.context.get("context_token")
+        if token is not None:
+            unbind_request(token)
+            req.context.context_token = None

@@ -1,6 +1,7 @@
 """The rules: 5xx rate, outbox backlog, failed jobs, PostgreSQL unreachable."""
 from __future__ import annotations
 
+import tracemalloc
 import uuid
 from datetime import datetime, timezone
 
@@ -145,3 +146,34 @@ def test_error_window_counts_forget_what_left_the_window():
     assert window.counts() == {"requests": 3, "errors": 1, "client_errors": 1}
     now[0] += 61
     assert window.counts() == {"requests": 0, "errors": 0, "client_errors": 0}
+
+
+def test_error_window_memory_does_not_grow_with_the_request_rate():
+    now = [100.0]
+    window = ErrorRateWindow(manager=None, rate=1.1, window=60, min_requests=10**9, clock=lambda: now[0])
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        for n in range(100_000):
+            now[0] = 100.0 + n / 10_000  # 10k requests per second for 10 s, each with its own id
+            window.record(500 if n % 10 == 0 else 200, f"req-{n:06d}-{'x' * 30}")
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 64 * 1024, grown
+    assert window.counts() == {"requests": 100_000, "errors": 10_000, "client_errors": 0}
+    assert window.recent_failures(3) == ["req-099990-" + "x" * 30, "req-099980-" + "x" * 30,
+                                         "req-099970-" + "x" * 30]
+
+
+def test_error_window_slides_a_second_at_a_time():
+    now = [100.2]
+    window = ErrorRateWindow(manager=None, rate=1.1, window=10, min_requests=10**9, clock=lambda: now[0])
+    window.record(502, "first")
+    now[0] = 105.7
+    window.record(404, "second")
+    now[0] = 110.9
+    assert window.counts() == {"requests": 2, "errors": 1, "client_errors": 1}
+    now[0] = 111.0
+    assert window.counts() == {"requests": 1, "errors": 0, "client_errors": 1}
+    assert window.recent_failures() == []

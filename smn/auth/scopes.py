@@ -48,12 +48,13 @@ def requires_scope(*scopes: str) -> Callable[[Callable], Callable]:
     if not needed:
         raise InvalidScope("requires_scope needs at least one scope")
     required = " ".join(needed)
+    needed_set = frozenset(needed)
 
     def check(req: falcon.Request, resp: falcon.Response, resource: Any, params: dict) -> None:
         principal = req.context.get("auth")
         if principal is None:
             raise missing_token()
-        if not set(needed) <= principal.scopes:
+        if not needed_set <= principal.scopes:
             raise insufficient_scope(required)
 
     def decorate(responder: Callable) -> Callable:

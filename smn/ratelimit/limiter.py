@@ -97,7 +97,10 @@ class RateLimiter:
 
     def _reset_process_state(self) -> None:
         self._pid = current_pid()
-        self._cond = threading.Condition(threading.Lock())
+        # acquire() takes the condition's lock directly: the same mutual exclusion, without
+        # Condition's Python-level __enter__/__exit__ on every request; waits still use _cond.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._buckets: dict[str, _Bucket] = {}
         self._due: set[str] = set()
         self._degraded_until = 0.0
@@ -110,7 +113,7 @@ class RateLimiter:
 
     def acquire(self, client_id: str, rate: float, burst: int) -> Decision:
         self._ensure_started()
-        with self._cond:
+        with self._lock:
             now = self._clock()
             bucket = self._bucket(client_id, rate, burst, now)
             if now < self._degraded_until:

@@ -70,7 +70,7 @@ def _client_commands(parser: argparse.ArgumentParser) -> None:
 def _token_commands(parser: argparse.ArgumentParser) -> None:
     action = _actions(parser)
     revoke = action("revoke", token_revoke, "revoke one token by its jti; every worker refuses it at once")
-    revoke.add_argument("jti")
+    revoke.add_argument("jti", help='the token\'s jti; one that starts with "-" goes after "--"')
     revoke.add_argument("--reason", default="revoked by an operator")
     listing = action("list", token_list, "list recently issued tokens (jti, client, scope; never the token)")
     listing.add_argument("--client", default=None, help="client_id or name")

@@ -63,8 +63,20 @@ class GeneratedKey:
     public_jwk: dict | None
 
 
+def cli_safe_token(nbytes: int) -> str:
+    """secrets.token_urlsafe(nbytes), drawn again when it starts with "-".
+
+    Operators paste jtis and kids into `smn token revoke JTI` and the like, and
+    argparse reads a leading "-" as an option (1 value in 64 did that).
+    """
+    while True:
+        value = secrets.token_urlsafe(nbytes)
+        if not value.startswith("-"):
+            return value
+
+
 def new_kid() -> str:
-    return secrets.token_urlsafe(12)
+    return cli_safe_token(12)
 
 
 def generate(algorithm: str) -> GeneratedKey:

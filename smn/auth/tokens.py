@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -18,7 +17,14 @@ from dataclasses import dataclass
 
 import jwt
 
-from smn.auth.models import CLIENT_ID_PATTERN, KID_PATTERN, AccessToken, ClientRecord, Principal
+from smn.auth.crypto import cli_safe_token
+from smn.auth.models import (
+    CLIENT_ID_PATTERN,
+    KID_PATTERN,
+    AccessToken,
+    ClientRecord,
+    Principal,
+)
 from smn.auth.revocations import RevocationStore
 from smn.auth.scopes import format_scopes
 from smn.auth.state import AuthState
@@ -239,7 +245,7 @@ class TokenIssuer:
         issued_at = max(int(now), math.ceil(client.tokens_not_before or 0))
         expires_at = issued_at + min(self.settings.token_ttl, self.settings.token_max_ttl)
         scope = format_scopes(scopes)
-        jti = secrets.token_urlsafe(24)
+        jti = cli_safe_token(24)
         claims = {"iss": self.settings.jwt_issuer, "aud": self.settings.jwt_audience, "sub": client.client_id,
                   "client_id": client.client_id, "iat": issued_at, "nbf": issued_at, "exp": expires_at,
                   "jti": jti, "scope": scope}

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 from tests.fixtures.auth import ApiClient, bearer
@@ -160,3 +161,28 @@ def test_a_short_secret_key_is_refused(settings):
     result = smn(settings, "key", "list", secret_key="too-short")
     assert result.returncode == 2
     assert "SMN_SECRET_KEY: must be at least 32 bytes" in result.stderr
+
+
+def test_generated_ids_never_start_with_a_dash(monkeypatch):
+    from smn.auth import crypto
+
+    drawn = iter(["-starts-like-an-option", "_fine", "-again", "Ok-value"])
+    monkeypatch.setattr(crypto.secrets, "token_urlsafe", lambda nbytes: next(drawn))
+    assert crypto.cli_safe_token(24) == "_fine"
+    assert crypto.new_kid() == "Ok-value"
+
+
+def test_token_revoke_takes_a_jti_that_starts_with_a_dash_after_double_dash(settings, created, client, smn_auth):
+    document, _ = created
+    api_client = ApiClient(document["client_id"], document["client_secret"], document["name"], ())
+    assert _token(client, api_client).status_code == 200
+    (row,) = json.loads(smn(settings, "token", "list", "--client", document["client_id"], "--json").stdout)
+    dashed = "-" + row["jti"][1:]
+    with psycopg2.connect(settings.database_url) as connection, connection.cursor() as cursor:
+        cursor.execute("UPDATE issued_tokens SET jti = %s WHERE jti = %s", (dashed, row["jti"]))
+    connection.close()
+    refused = smn(settings, "token", "revoke", dashed)
+    assert refused.returncode == 2 and "required: jti" in refused.stderr
+    result = smn(settings, "token", "revoke", "--reason", "pasted from a ticket", "--", dashed)
+    assert result.returncode == 0, result.stderr
+    assert f"revoked: {dashed}" in result.stdout

@@ -16,7 +16,15 @@ import os
 import statistics
 import sys
 
-from bench.run import cpu_figures, cpu_seconds, ensure_wrk, free_port, gunicorn, run_wrk, running
+from bench.run import (
+    cpu_figures,
+    cpu_seconds,
+    ensure_wrk,
+    free_port,
+    gunicorn,
+    run_wrk,
+    running,
+)
 
 ROUTES = ("/plain", "/smn-headers")
 

@@ -17,11 +17,11 @@ REQUEST_ID_HEADER = "X-Request-Id"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
-class RequestStats:
+class RequestScope:
     """One request's id and what it spent on Odoo (filled in by the Odoo client).
 
-    One object in one context variable: binding and unbinding it is done twice
-    per request, so it is a plain slotted class rather than a dataclass.
+    One object in one context variable (one set and one reset per request),
+    made for every request: a plain slotted class rather than a dataclass.
     """
 
     __slots__ = ("request_id", "odoo_calls", "odoo_ms")
@@ -36,7 +36,7 @@ class RequestStats:
         self.odoo_ms += elapsed_ms
 
 
-request_var: ContextVar[RequestStats | None] = ContextVar("smn_request", default=None)
+request_var: ContextVar[RequestScope | None] = ContextVar("smn_request", default=None)
 
 
 def is_sane_request_id(value: str | None) -> bool:
@@ -84,13 +84,13 @@ def current_request_id() -> str | None:
     return scope.request_id if scope is not None else None
 
 
-def current_stats() -> RequestStats | None:
+def current_stats() -> RequestScope | None:
     return request_var.get()
 
 
 def bind_request(request_id: str) -> Token:
     """Bind a request id and fresh stats to the current thread's context."""
-    return request_var.set(RequestStats(request_id))
+    return request_var.set(RequestScope(request_id))
 
 
 def unbind_request(token: Token) -> None:

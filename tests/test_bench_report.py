@@ -42,3 +42,26 @@ def test_the_markdown_shows_every_round_and_says_whether_the_goal_is_met():
     assert "0.80 / 0.25 / 0.82" in text
     assert "busiest worker 100%" in text
     assert "cached authenticated read at 80% of the floor (goal ≥ 75%: met)" in text
+
+
+def test_cpu_figures_name_the_busiest_worker():
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from bench.run import cpu_figures, cpu_seconds
+
+    spin = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\ntime.sleep(5)"
+    busy, idle = (subprocess.Popen([sys.executable, "-c", code]) for code in (spin, "import time; time.sleep(5)"))
+    try:
+        before = cpu_seconds(os.getpid())
+        assert {busy.pid, idle.pid} <= set(before)
+        time.sleep(0.8)
+        figures = cpu_figures(os.getpid(), before, requests=1_000)
+    finally:
+        busy.kill()
+        idle.kill()
+    assert figures["busiest_worker_cpu_share"] >= 0.75
+    assert figures["cpu_us_per_request"] >= 200
+    assert 0 <= figures["cpu_system_share"] <= 1

@@ -129,6 +129,13 @@ def iso_time(created: float) -> str:
     return f"{_utc_second(second)}.{int((created - second) * 1000):03d}+00:00"
 
 
+def _finished_line(created: float, logger_name: str, message: str, fields: dict[str, Any], free_text: tuple[str, ...],
+                   request_id: str | None) -> str:
+    """An INFO line of `log_prepared`, scrubbed and encoded."""
+    _scrub_prepared(fields, free_text)
+    return _prepared_line(created, "INFO", logger_name, redact_text(message), fields, request_id)
+
+
 def _prepared_line(created: float, level: str, logger: str, message: str, fields: dict[str, Any],
                    request_id: str | None) -> str:
     line = {"time": iso_time(created), "level": level, "logger": logger, "message": message, **fields}
@@ -197,6 +204,12 @@ class JsonLineHandler(logging.StreamHandler):
         self.write(line, record)
         return True
 
+    def write_prepared(self, created: float, logger_name: str, message: str, fields: dict[str, Any],
+                       free_text: tuple[str, ...]) -> None:
+        """Scrub, format and write a line of `log_prepared` now."""
+        self.write(_finished_line(created, logger_name, message, fields, free_text, current_request_id())
+                   + self.terminator, None)
+
     def write(self, line: str, record: logging.LogRecord | None) -> None:
         """Write one formatted line; `record` (None for a direct line, see log_prepared) only for error reports."""
         with self.lock:
@@ -231,6 +244,19 @@ class BufferedJsonLineHandler(JsonLineHandler):
         if self._owner != current_pid():
             self._start()
 
+    def write_prepared(self, created: float, logger_name: str, message: str, fields: dict[str, Any],
+                       free_text: tuple[str, ...]) -> None:
+        """Queue the line's parts; the writer thread scrubs and formats it with the others of its batch.
+
+        Formatting a batch of lines in one thread was cheaper under gunicorn than
+        formatting each line in the request thread between other work (issue #7,
+        fifth pass). The line keeps its place among the other pending lines and
+        the time and request id it had when it was logged.
+        """
+        self._pending.append((created, logger_name, message, fields, free_text, current_request_id()))
+        if self._owner != current_pid():
+            self._start()
+
     def _start(self) -> None:
         with self.lock:
             if self._owner != current_pid():
@@ -252,7 +278,8 @@ class BufferedJsonLineHandler(JsonLineHandler):
         with self.lock:
             pending = []
             while self._pending:
-                pending.append(self._pending.popleft())
+                item = self._pending.popleft()
+                pending.append(item if type(item) is str else _finished_line(*item) + self.terminator)
             if pending and self.stream is not None:
                 try:
                     self.stream.write("".join(pending))
@@ -268,21 +295,20 @@ def log_prepared(logger: logging.Logger, message: str, fields: dict[str, Any], f
     """Log an INFO line of `fields` SMN's code built itself (see `prepared`): the access line, once per request.
 
     When SMN's own JSON handler is the line's only destination (gunicorn,
-    `make serve`, the bench), the line is built here and handed to that handler:
-    the same JSON, scrubbed the same way, as the record path, without a
+    `make serve`, the bench), the line's parts go straight to that handler, which
+    writes the same JSON, scrubbed the same way, as the record path, without a
     LogRecord and the filter and formatter dispatch, which were half of the
-    line's cost. Any other setup (a second handler, a test's capture handler,
-    a filter on the logger) takes the record path. The caller has checked
-    `logger.isEnabledFor(logging.INFO)`.
+    line's cost; a buffered handler formats it in its writer thread, so `fields`
+    must not be changed after the call. Any other setup (a second handler, a
+    test's capture handler, a filter on the logger) takes the record path. The
+    caller has checked `logger.isEnabledFor(logging.INFO)`.
     """
     handler = _sole_json_handler(logger)
     if handler is None:
         logger.handle(logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, (), None,
                                         extra=prepared(fields, free_text)))
         return
-    _scrub_prepared(fields, free_text)
-    line = _prepared_line(time.time(), "INFO", logger.name, redact_text(message), fields, current_request_id())
-    handler.write(line + handler.terminator, None)
+    handler.write_prepared(time.time(), logger.name, message, fields, free_text)
 
 
 def _sole_json_handler(logger: logging.Logger) -> JsonLineHandler | None:

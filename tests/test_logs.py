@@ -210,3 +210,25 @@ def test_direct_lines_go_through_the_buffered_handler():
         assert [line["status"] for line in _lines(stream)] == [200, 404]
     finally:
         handler.close()
+
+
+def test_a_buffered_direct_line_is_formatted_by_the_writer_as_it_was_logged(monkeypatch):
+    stream = io.StringIO()
+    handler = _buffered(stream, 60)
+    log = logging.Logger("smn.access.test", logging.INFO)
+    log.addHandler(handler)
+    try:
+        tokens = bind_request("req-deferred-1")
+        try:
+            log_prepared(log, "request", {"path": f"/v1/{JWT}", "status": 200}, ("path",))
+        finally:
+            unbind_request(tokens)
+        handler.handle(_record("between"))
+        assert [type(item) for item in handler._pending] == [tuple, str], "the access line waits unformatted"
+        monkeypatch.setattr(time, "time", lambda: 0.0)
+        handler.flush()
+    finally:
+        handler.close()
+    first, second = _lines(stream)
+    assert first["request_id"] == "req-deferred-1" and JWT not in stream.getvalue()
+    assert not first["time"].startswith("1970") and second["message"] == "between"

@@ -5,6 +5,7 @@ import json
 import os
 import select
 import signal
+import threading
 import time
 
 import pytest
@@ -87,6 +88,43 @@ def test_successive_folds_add_up_to_the_same_exposition():
         tally.fold()
     assert _exposition(registry) == _exposition(_observe_each(MIXED, [CACHE[start % len(CACHE)]
                                                                       for start in range(0, len(MIXED), 17)]))
+
+
+def test_requests_wait_in_a_bounded_queue_and_fold_to_the_same_exposition(monkeypatch):
+    registry, tally = _tally()
+    monkeypatch.setattr(tally, "MAX_PENDING", 10)
+    for sample in MIXED:
+        tally.add_request(*sample)
+        assert len(tally._pending_requests) <= 10, "past MAX_PENDING the request thread sums the queue"
+    for result in CACHE * 3:
+        tally.add_cache(result)
+        assert len(tally._pending_cache) <= 10
+    assert _exposition(registry) == _exposition(_metrics()[0]), "nothing reaches the metrics before a fold"
+    tally.fold()
+    assert _exposition(registry) == _exposition(_observe_each(MIXED, CACHE * 3))
+
+
+def test_requests_added_while_folding_are_all_counted():
+    registry, tally = _tally()
+    stop = threading.Event()
+    added = []
+
+    def add() -> None:
+        while not stop.is_set():
+            tally.add_request("GET", "/v1/race", 200, "acme", 0.001)
+            added.append(1)
+
+    adder = threading.Thread(target=add)
+    adder.start()
+    try:
+        for _ in range(50):
+            tally.fold()
+    finally:
+        stop.set()
+        adder.join()
+    tally.fold()
+    assert f'smn_http_requests_total{{client="acme",method="GET",route="/v1/race",status="200"}} {float(len(added))}' \
+        in _exposition(registry)
 
 
 def test_bulk_add_needs_one_count_per_bucket():

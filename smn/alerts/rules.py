@@ -8,6 +8,7 @@ Monitor           a thread: PostgreSQL ping, Odoo probe (through the breaker) an
 from __future__ import annotations
 
 import collections
+import itertools
 import logging
 import threading
 import time
@@ -26,8 +27,10 @@ class ErrorRateWindow:
 
     Counts are kept per second of traffic (requests, 5xx by status, 4xx) and the
     window slides a second at a time, so memory and the per-request cost stay
-    the same at any request rate: keeping one entry per request held a quarter
-    of a million of them per worker at 4k req/s and a 60 s window. Also
+    the same at any request rate (keeping one entry per request held a quarter
+    of a million of them per worker at 4k req/s and a 60 s window). A success
+    within the second already open is only counted, without the lock, and added
+    to that second when the next one opens or the window is read. Also
     remembers the ids of the latest failed requests, which other alerts quote as
     examples.
     """
@@ -42,17 +45,21 @@ class ErrorRateWindow:
         self._lock = threading.Lock()
         self._seconds: collections.deque[_Second] = collections.deque()
         self._requests = self._errors = self._client_errors = 0
+        # Successes within the open second are only counted (itertools.count); _roll adds them to it.
+        self._successes = itertools.count()
+        self._successes_drawn = next(self._successes)
+        self._open_second: int | None = None
         self._failures: collections.deque[tuple[float, str]] = collections.deque(maxlen=EXAMPLE_REQUEST_IDS)
         self._last_raised = float("-inf")
 
     def record(self, status: int, request_id: str | None) -> None:
         now = self._clock()
+        if status < 400 and int(now) == self._open_second:
+            next(self._successes)  # atomic under the GIL: no lock for the common case
+            return
         failed = status >= 500
         with self._lock:
-            second = int(now)
-            if not self._seconds or self._seconds[-1].second != second:
-                self._evict(now)
-                self._seconds.append(_Second(second))
+            self._roll(now)
             current = self._seconds[-1]
             current.requests += 1
             self._requests += 1
@@ -82,7 +89,7 @@ class ErrorRateWindow:
     def counts(self) -> dict[str, int]:
         """Responses in the window now: requests, errors (5xx) and client_errors (4xx)."""
         with self._lock:
-            self._evict(self._clock())
+            self._roll(self._clock())
             return {"requests": self._requests, "errors": self._errors, "client_errors": self._client_errors}
 
     def recent_failures(self, limit: int = EXAMPLE_REQUEST_IDS) -> list[str]:
@@ -91,6 +98,19 @@ class ErrorRateWindow:
             since = self._clock() - self.window
             found = [rid for at, rid in reversed(self._failures) if at >= since]
         return found[:limit]
+
+    def _roll(self, now: float) -> None:
+        """Add the counted successes to the open second, drop old seconds, open `now`'s (the lock is held)."""
+        drawn = next(self._successes)
+        successes, self._successes_drawn = drawn - self._successes_drawn - 1, drawn
+        if successes and self._seconds:
+            self._seconds[-1].requests += successes
+            self._requests += successes
+        second = int(now)
+        if not self._seconds or self._seconds[-1].second != second:
+            self._evict(now)
+            self._seconds.append(_Second(second))
+        self._open_second = second
 
     def _evict(self, now: float) -> None:
         """Drop the seconds that left the window (the lock is held)."""

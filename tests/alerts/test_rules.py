@@ -1,6 +1,7 @@
 """The rules: 5xx rate, outbox backlog, failed jobs, PostgreSQL unreachable."""
 from __future__ import annotations
 
+import threading
 import tracemalloc
 import uuid
 from datetime import datetime, timezone
@@ -177,3 +178,20 @@ def test_error_window_slides_a_second_at_a_time():
     now[0] = 111.0
     assert window.counts() == {"requests": 1, "errors": 0, "client_errors": 1}
     assert window.recent_failures() == []
+
+
+def test_a_success_in_the_open_second_does_not_wait_for_the_window_lock():
+    now = [100.2]
+    window = ErrorRateWindow(manager=None, rate=1.1, window=10, min_requests=10**9, clock=lambda: now[0])
+    window.record(502, "opens-the-second")
+    with window._lock:
+        recorder = threading.Thread(target=lambda: [window.record(200, None) for _ in range(1000)])
+        recorder.start()
+        recorder.join(timeout=5)
+        assert not recorder.is_alive(), "a success waited for the lock"
+    assert window.counts() == {"requests": 1001, "errors": 1, "client_errors": 0}
+    now[0] = 109.9
+    window.record(200, None)
+    assert window.counts() == {"requests": 1002, "errors": 1, "client_errors": 0}
+    now[0] = 111.0
+    assert window.counts() == {"requests": 1, "errors": 0, "client_errors": 0}, "second 100's successes left with it"

@@ -37,31 +37,32 @@ class RateLimitMiddleware:
 
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: object,
                          params: dict) -> None:
-        client = req.context.get("client")
+        client = getattr(req.context, "client", None)
         if client is None:
             return
         policy = self.policy(client)
         if policy is None:
             return
         decision = self.limiter.acquire(client.client_id, *policy)
-        headers = rate_limit_headers(decision)
         if decision.allowed:
-            resp.set_headers(headers)
+            resp.set_headers(rate_limit_headers(decision))
             return
         if self.on_reject is not None:
             self.on_reject(client.client_id)
+        headers = dict(rate_limit_headers(decision))
         headers["Retry-After"] = str(decision.retry_after)
         raise Problem(429, f"Rate limit of {decision.rate:g} requests per second (burst {decision.limit}) "
                       f"exceeded; retry after {decision.retry_after} s.", slug="rate-limited", headers=headers)
 
 
-def rate_limit_headers(decision: Decision) -> dict[str, str]:
-    return {
-        "RateLimit-Limit": str(decision.limit),
-        "RateLimit-Remaining": str(decision.remaining),
-        "RateLimit-Reset": str(decision.reset),
-        "RateLimit-Policy": _policy(decision.limit, decision.rate),
-    }
+def rate_limit_headers(decision: Decision) -> list[tuple[str, str]]:
+    """The four fields, as the (name, value) pairs Falcon's set_headers takes fastest."""
+    return [
+        ("RateLimit-Limit", str(decision.limit)),
+        ("RateLimit-Remaining", str(decision.remaining)),
+        ("RateLimit-Reset", str(decision.reset)),
+        ("RateLimit-Policy", _policy(decision.limit, decision.rate)),
+    ]
 
 
 @lru_cache(maxsize=1024)

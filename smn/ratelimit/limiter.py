@@ -61,7 +61,7 @@ class _Bucket:
     """What one process knows and holds of one client's shared bucket."""
 
     __slots__ = ("rate", "burst", "tokens", "shared", "shared_at", "empty_until", "demand", "pending",
-                 "last_used", "version", "local", "local_at", "debt")
+                 "last_used", "version", "local", "local_at", "debt", "refill_below")
 
     def __init__(self, rate: float, burst: int, now: float) -> None:
         self.rate = rate
@@ -77,6 +77,7 @@ class _Bucket:
         self.local = 1.0
         self.local_at = now
         self.debt = 0
+        self.refill_below = 0  # ask for the next lease when tokens fall to this (RateLimiter._bucket sets it)
 
     def remaining(self, now: float) -> int:
         shared = min(self.burst, self.shared + self.rate * (now - self.shared_at))
@@ -112,10 +113,14 @@ class RateLimiter:
     # -- the request path ----------------------------------------------------------------
 
     def acquire(self, client_id: str, rate: float, burst: int) -> Decision:
-        self._ensure_started()
+        if self._thread is None or self._pid != current_pid():
+            self._ensure_started()
         with self._lock:
             now = self._clock()
-            bucket = self._bucket(client_id, rate, burst, now)
+            bucket = self._buckets.get(client_id)
+            if bucket is None or bucket.rate != rate or bucket.burst != burst:
+                bucket = self._bucket(client_id, rate, burst, now)
+            bucket.last_used = now
             if now < self._degraded_until:
                 return self._local_take(bucket, now)
             if bucket.tokens > 0:
@@ -139,12 +144,13 @@ class RateLimiter:
             return self._reject(bucket, now)
 
     def _bucket(self, client_id: str, rate: float, burst: int, now: float) -> _Bucket:
+        """The client's bucket, made or given the client's current rate and burst."""
         bucket = self._buckets.get(client_id)
         if bucket is None:
             bucket = self._buckets[client_id] = _Bucket(rate, burst, now)
-        elif bucket.rate != rate or bucket.burst != burst:
+        else:
             bucket.rate, bucket.burst = rate, burst
-        bucket.last_used = now
+        bucket.refill_below = self._block(bucket) // 2
         return bucket
 
     def _await_lease(self, bucket: _Bucket, deadline: float) -> bool:
@@ -160,7 +166,7 @@ class RateLimiter:
     def _take(self, client_id: str, bucket: _Bucket, now: float) -> Decision:
         bucket.tokens -= 1
         bucket.demand += 1
-        if bucket.tokens <= self._block(bucket) // 2 and now >= bucket.empty_until:
+        if bucket.tokens <= bucket.refill_below and now >= bucket.empty_until:
             self._want(client_id, bucket)
         return self._allowed(bucket, bucket.remaining(now))
 

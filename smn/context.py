@@ -14,6 +14,8 @@ from contextvars import ContextVar, Token
 from smn.process import current_pid
 
 REQUEST_ID_HEADER = "X-Request-Id"
+REQUEST_ID_ENVIRON = "HTTP_X_REQUEST_ID"
+"""The header's WSGI environ key (PEP 3333), read directly: Falcon's get_header builds it on every call."""
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 

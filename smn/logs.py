@@ -327,8 +327,9 @@ def _sole_json_handler(logger: logging.Logger) -> JsonLineHandler | None:
         return None
     if type(found.formatter) is not SmnJsonFormatter:
         return None
-    if any(type(check) is not RequestContextFilter for check in found.filters):
-        return None
+    for check in found.filters:
+        if type(check) is not RequestContextFilter:
+            return None
     return found
 
 

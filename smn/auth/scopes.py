@@ -51,7 +51,7 @@ def requires_scope(*scopes: str) -> Callable[[Callable], Callable]:
     needed_set = frozenset(needed)
 
     def check(req: falcon.Request, resp: falcon.Response, resource: Any, params: dict) -> None:
-        principal = req.context.get("auth")
+        principal = getattr(req.context, "auth", None)
         if principal is None:
             raise missing_token()
         if not needed_set <= principal.scopes:

@@ -74,7 +74,7 @@ class ReadCache:
 
     def serve(self, resource: str, req: falcon.Request, resp: falcon.Response, produce: Callable[[], None]) -> None:
         """Answer `req` from a cache or by running `produce` (the responder)."""
-        principal = req.context.get("auth")
+        principal = getattr(req.context, "auth", None)
         if principal is None or _wants_ndjson(req):
             _mark(req, resp, BYPASS, "fwd=bypass")
             produce()

@@ -37,9 +37,9 @@ class AccessLogMiddleware:
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object,
                          req_succeeded: bool) -> None:
-        started = req.context.get("started") or time.perf_counter()
+        started = getattr(req.context, "started", None) or time.perf_counter()
         stats = current_stats()
-        client = req.context.get("client")
+        client = getattr(req.context, "client", None)
         if not access_log.isEnabledFor(logging.INFO):
             return
         fields = {
@@ -55,6 +55,6 @@ class AccessLogMiddleware:
             "remote_addr": req.remote_addr,
             "pid": current_pid(),
             "circuit": getattr(self.circuit, "state", None),
-            "cache": req.context.get("cache"),
+            "cache": getattr(req.context, "cache", None),
         }
         log_prepared(access_log, "request", fields, FREE_TEXT)

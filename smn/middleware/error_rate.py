@@ -12,4 +12,4 @@ class ErrorRateMiddleware:
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object,
                          req_succeeded: bool) -> None:
-        self.window.record(resp.status_code, req.context.get("request_id"))
+        self.window.record(resp.status_code, getattr(req.context, "request_id", None))

@@ -37,12 +37,12 @@ class MetricsMiddleware:
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object,
                          req_succeeded: bool) -> None:
-        started = req.context.get("metrics_started")
+        started = getattr(req.context, "metrics_started", None)
         if started is None:
             return
-        client = req.context.get("client")
+        client = getattr(req.context, "client", None)
         metrics.observe_request(req.method, route_label(req.uri_template), resp.status_code,
                                 getattr(client, "client_id", None) or "-", time.perf_counter() - started)
-        cache = req.context.get("cache")
+        cache = getattr(req.context, "cache", None)
         if cache:
             metrics.observe_cache(str(cache))

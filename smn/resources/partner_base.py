@@ -208,7 +208,7 @@ def send_reply(resp: falcon.Response, reply: Reply, replayed: bool = False) -> N
 
 def client_id(req: falcon.Request) -> str:
     """Keys are per API client (set by AuthMiddleware)."""
-    client = req.context.get("client")
+    client = getattr(req.context, "client", None)
     return str(getattr(client, "client_id", client) or "")
 
 

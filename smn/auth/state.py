@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import selectors
 import threading
 import time
 import uuid
@@ -26,13 +24,13 @@ from smn.auth.keys import EMPTY_KEYSET, KeySet, KeyStore, load_keyset, retire_ex
 from smn.auth.models import ClientRecord, VerificationKey
 from smn.auth.revocations import load_revoked, purge_expired
 from smn.db import Database
+from smn.db.listen import NotifyListener
 from smn.process import current_pid
 
 log = logging.getLogger("smn.auth.state")
 
 CHANNEL = "smn_auth"
 LISTENER_APPLICATION_NAME = "smn-revocations"
-_MAX_BACKOFF = 5.0
 
 
 class AuthState:
@@ -180,83 +178,29 @@ class AuthState:
         return {"clients": len(self._clients), "revoked": len(self._revoked), "keys": len(keyset.verifying)}
 
 
-class _Listener(threading.Thread):
+class _Listener(NotifyListener):
     """LISTEN smn_auth; apply each notification; reload everything periodically and after reconnects."""
 
+    channel = CHANNEL
+    application_name = LISTENER_APPLICATION_NAME
+    log = log
+
     def __init__(self, state: AuthState) -> None:
-        super().__init__(name="smn-auth-listener", daemon=True)
+        super().__init__("smn-auth-listener", state.database.url)
         self.state = state
-        self.backend_pid: int | None = None
         self.resyncs = 0
-        self.connections = 0
-        self._stopping = threading.Event()
-        self._wake_read, self._wake_write = os.pipe()
-        self._conn: psycopg2.extensions.connection | None = None
-        self._loaded = False
 
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
-        os.write(self._wake_write, b"x")
-        self.join(timeout)
-        if not self.is_alive():
-            os.close(self._wake_read)
-            os.close(self._wake_write)
+    @property
+    def resync_interval(self) -> float:
+        return self.state.resync_interval
 
-    def run(self) -> None:
-        failures = 0
-        while not self._stopping.is_set():
-            self._loaded = False
-            try:
-                self._session()
-            except psycopg2.Error as exc:
-                # Loud once per outage; each retry after that at debug level.
-                (log.debug if failures else log.warning)(
-                    "auth listener lost PostgreSQL; reconnecting", extra={"error": type(exc).__name__})
-            except Exception:
-                # A bug here must not silently freeze revocations: log it and start over.
-                log.exception("auth listener failed; reconnecting")
-            self._disconnect()
-            failures = 0 if self._loaded else failures + 1
-            delay = min(0.25 * 2 ** (failures - 1), _MAX_BACKOFF) if failures else 0.0
-            if self._stopping.wait(delay):
-                break
+    def load(self, cur: Any) -> None:
+        self._resync(cur)
 
-    def _session(self) -> None:
-        conn = psycopg2.connect(self.state.database.url, application_name=LISTENER_APPLICATION_NAME,
-                                connect_timeout=5, keepalives=1, keepalives_idle=10, keepalives_interval=5,
-                                keepalives_count=3)
-        conn.autocommit = True
-        self._conn = conn
-        self.connections += 1
-        self.backend_pid = conn.get_backend_pid()
-        with conn.cursor() as cur, selectors.DefaultSelector() as selector:
-            selector.register(conn, selectors.EVENT_READ)
-            selector.register(self._wake_read, selectors.EVENT_READ)
-            cur.execute(f"LISTEN {CHANNEL}")
-            self._resync(cur)
-            self._loaded = True
-            next_resync = time.monotonic() + self.state.resync_interval
-            while not self._stopping.is_set():
-                # Any query (the reload, a client re-read) may have collected notifications
-                # already: apply them before sleeping, the socket will not wake us for them.
-                pending = self._drain(conn)
-                if pending:
-                    self._apply(cur, pending)
-                    continue
-                events = selector.select(max(0.0, next_resync - time.monotonic()))
-                if any(key.fileobj is conn for key, _ in events):
-                    conn.poll()
-                if time.monotonic() >= next_resync:
-                    self._resync(cur)
-                    next_resync = time.monotonic() + self.state.resync_interval
-
-    def _disconnect(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None and not conn.closed:
-            try:
-                conn.close()
-            except psycopg2.Error:
-                pass
+    def notified(self, cur: Any, notifications: list[psycopg2.extensions.Notify]) -> None:
+        payloads = _payloads(notifications)
+        if payloads:
+            self._apply(cur, payloads)
 
     def _resync(self, cur: Any) -> None:
         markers = self.state.markers_awaited()
@@ -294,19 +238,6 @@ class _Listener(threading.Thread):
             keyset = load_keyset(cur, self.state.keys.cipher)
         return keyset
 
-    @staticmethod
-    def _drain(conn: psycopg2.extensions.connection) -> list[dict]:
-        payloads = []
-        while conn.notifies:
-            notification = conn.notifies.pop(0)
-            try:
-                payload = json.loads(notification.payload)
-            except ValueError:
-                continue
-            if isinstance(payload, dict):
-                payloads.append(payload)
-        return payloads
-
     def _apply(self, cur: Any, payloads: list[dict]) -> None:
         state = self.state
         client_ids: list[str] = []
@@ -331,3 +262,16 @@ class _Listener(threading.Thread):
             state.set_keyset(self._load_keys(cur))
         if markers:
             state.synced(markers)
+
+
+def _payloads(notifications: list[psycopg2.extensions.Notify]) -> list[dict]:
+    """The JSON objects of a batch of notifications; anything else on the channel is ignored."""
+    payloads = []
+    for notification in notifications:
+        try:
+            payload = json.loads(notification.payload)
+        except ValueError:
+            continue
+        if isinstance(payload, dict):
+            payloads.append(payload)
+    return payloads

@@ -1,23 +1,20 @@
 """This worker's built endpoints, kept fresh by LISTEN smn_builder and a periodic reload.
 
-Same pattern as smn/auth/state.py: a daemon thread per process holds one
-connection that LISTENs, reloads every definition on any notification (there
-are few), and again every `resync_interval` seconds and after reconnects.
+Same mechanism as smn/auth/state.py (smn.db.listen.NotifyListener): a daemon
+thread per process holds one connection that LISTENs, reloads every definition
+on any notification (there are few), and again every `resync_interval` seconds
+and after reconnects.
 Requests read the current dict without a lock or a query.
 """
 from __future__ import annotations
 
 import logging
-import os
-import selectors
 import threading
-import time
-from typing import Callable
-
-import psycopg2
+from typing import Any, Callable
 
 from smn.builder.definitions import Definition
 from smn.builder.store import DefinitionStore
+from smn.db.listen import NotifyListener
 from smn.process import current_pid
 
 log = logging.getLogger("smn.builder")
@@ -75,52 +72,23 @@ class EndpointRegistry:
             thread.stop()
 
 
-class _Listener(threading.Thread):
+class _Listener(NotifyListener):
+    """Any notification reloads every definition: there are few, and a reload is one query."""
+
+    channel = CHANNEL
+    application_name = LISTENER_APPLICATION_NAME
+    log = log
+
     def __init__(self, registry: EndpointRegistry) -> None:
-        super().__init__(name="smn-builder-listener", daemon=True)
+        super().__init__("smn-builder-listener", registry.store.database.url)
         self.registry = registry
-        self._stopping = threading.Event()
-        self._wake_read, self._wake_write = os.pipe()
 
-    def stop(self) -> None:
-        self._stopping.set()
-        os.write(self._wake_write, b"x")
-        self.join(5)
+    @property
+    def resync_interval(self) -> float:
+        return self.registry.resync_interval
 
-    def run(self) -> None:
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                self._session()
-                failures = 0
-            except psycopg2.Error as exc:
-                (log.debug if failures else log.warning)(
-                    "builder listener lost PostgreSQL; reconnecting", extra={"error": type(exc).__name__})
-                failures += 1
-            except Exception:
-                log.exception("builder listener failed; reconnecting")
-                failures += 1
-            if self._stopping.wait(min(0.25 * 2 ** failures, 5.0) if failures else 0):
-                break
+    def load(self, cur: Any) -> None:
+        self.registry.replace(self.registry.store.load_all(cur))
 
-    def _session(self) -> None:
-        conn = psycopg2.connect(self.registry.store.database.url, application_name=LISTENER_APPLICATION_NAME,
-                                connect_timeout=5, keepalives=1, keepalives_idle=10)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur, selectors.DefaultSelector() as selector:
-                selector.register(conn, selectors.EVENT_READ)
-                selector.register(self._wake_read, selectors.EVENT_READ)
-                cur.execute(f"LISTEN {CHANNEL}")
-                self.registry.replace(self.registry.store.load_all(cur))
-                next_resync = time.monotonic() + self.registry.resync_interval
-                while not self._stopping.is_set():
-                    events = selector.select(max(0.0, next_resync - time.monotonic()))
-                    if any(key.fileobj is conn for key, _ in events):
-                        conn.poll()
-                    if conn.notifies or time.monotonic() >= next_resync:
-                        conn.notifies.clear()
-                        self.registry.replace(self.registry.store.load_all(cur))
-                        next_resync = time.monotonic() + self.registry.resync_interval
-        finally:
-            conn.close()
+    def notified(self, cur: Any, notifications: list) -> None:
+        self.load(cur)

@@ -46,7 +46,7 @@ class ConnectionPool:
     def put(self, conn: psycopg2.extensions.connection, discard: bool = False) -> None:
         try:
             if discard or conn.closed:
-                _safe_close(conn)
+                close_quietly(conn)
             else:
                 with self._lock:
                     self._idle.append(conn)
@@ -57,7 +57,7 @@ class ConnectionPool:
         with self._lock:
             idle, self._idle = self._idle, []
         for conn in idle:
-            _safe_close(conn)
+            close_quietly(conn)
 
 
 class Database:
@@ -149,8 +149,10 @@ def _safe_rollback(conn: psycopg2.extensions.connection) -> None:
         pass
 
 
-def _safe_close(conn: psycopg2.extensions.connection) -> None:
+def close_quietly(conn: psycopg2.extensions.connection) -> None:
+    """Close a connection that may already be broken or closed; errors on the way out are not news."""
     try:
-        conn.close()
+        if not conn.closed:
+            conn.close()
     except psycopg2.Error:
         pass

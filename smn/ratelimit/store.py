@@ -9,6 +9,8 @@ from __future__ import annotations
 import psycopg2
 import psycopg2.extensions
 
+from smn.db import close_quietly
+
 APPLICATION_NAME = "smn-ratelimit"
 
 
@@ -35,11 +37,8 @@ class LeaseStore:
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is not None and not conn.closed:
-            try:
-                conn.close()
-            except psycopg2.Error:
-                pass
+        if conn is not None:
+            close_quietly(conn)
 
     def forget(self) -> None:
         """Drop a connection inherited across fork without closing the parent's socket."""

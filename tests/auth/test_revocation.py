@@ -15,9 +15,9 @@ from falcon import testing
 
 from smn.auth.state import LISTENER_APPLICATION_NAME
 from smn.auth.tokens import VerifiedCache
-from smn.db import Database
 from tests.auth.helpers import claims_for, jti_of, sign, wait_until
 from tests.fixtures.auth import bearer
+from tests.helpers.database_use import count_database_use
 
 ROOT = Path(__file__).resolve().parents[2]
 WHOAMI = "/v1/auth/whoami"
@@ -193,19 +193,8 @@ def test_verifying_makes_no_database_query(isolated_app, token, monkeypatch):
     assert _status(worker, token) == 200
     listener = auth.state.listener
     resyncs = listener.resyncs
-    queries = []
     request_thread = threading.get_ident()
-
-    def counting(name, original):
-        def wrapper(*args, **kwargs):
-            if threading.get_ident() == request_thread:
-                queries.append(name)
-            return original(*args, **kwargs)
-        return wrapper
-
-    for name in ("connection", "cursor", "fetch_one", "fetch_all", "execute", "ping"):
-        monkeypatch.setattr(Database, name, counting(name, getattr(Database, name)))
-    monkeypatch.setattr(psycopg2, "connect", counting("psycopg2.connect", psycopg2.connect))
+    queries = count_database_use(monkeypatch, lambda: threading.get_ident() == request_thread)
     statuses = [_status(worker, token) for _ in range(100)]
     assert statuses == [200] * 100
     assert queries == []

@@ -24,8 +24,8 @@ import psycopg2
 import pytest
 
 from smn.app import build_services, create_app
-from smn.db import Database
 from tests.fixtures.auth import bearer
+from tests.helpers.database_use import count_database_use
 
 READ_TIMEOUT = 0.5
 
@@ -267,7 +267,6 @@ def _count_database_use(monkeypatch, smn: Smn) -> Iterator[list[str]]:
     the database by design, on their own schedule, so only uses made while a request
     is being served count.
     """
-    used: list[str] = []
     serving = threading.local()
     app = smn.server.get_app()
 
@@ -278,17 +277,7 @@ def _count_database_use(monkeypatch, smn: Smn) -> Iterator[list[str]]:
         finally:
             serving.active = False
 
-    def counting(name: str, original: Any) -> Any:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if getattr(serving, "active", False):
-                used.append(name)
-            return original(*args, **kwargs)
-
-        return wrapper
-
-    for name in ("connection", "cursor", "fetch_all", "fetch_one", "execute", "ping"):
-        monkeypatch.setattr(Database, name, counting(name, getattr(Database, name)))
-    monkeypatch.setattr(psycopg2, "connect", counting("psycopg2.connect", psycopg2.connect))
+    used = count_database_use(monkeypatch, lambda: getattr(serving, "active", False))
     smn.server.set_app(marked_app)
     try:
         yield used

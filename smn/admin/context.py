@@ -10,7 +10,8 @@ import falcon
 from smn.admin.audit import AuditLog
 from smn.admin.ops import NotFound, OpsView
 from smn.admin.service import AdminService
-from smn.admin.sessions import LoginThrottle, SessionStore
+from smn.admin.sessions import SessionStore
+from smn.auth.throttle import FailureThrottle
 from smn.admin.users import AdminUserStore
 from smn.admin.web import Renderer, admin_problem
 from smn.errors import Problem
@@ -25,7 +26,7 @@ class AdminContext:
     audit: AuditLog
     users: AdminUserStore
     sessions: SessionStore
-    throttle: LoginThrottle
+    throttle: FailureThrottle
     renderer: Renderer
 
 

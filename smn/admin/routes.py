@@ -12,7 +12,7 @@ from smn.admin.context import AdminContext
 from smn.admin.middleware import AdminAuthMiddleware
 from smn.admin.ops import OpsView
 from smn.admin.service import AdminService
-from smn.admin.sessions import LoginThrottle, SessionStore
+from smn.admin.sessions import SessionStore, login_throttle
 from smn.admin.users import AdminUserStore
 from smn.admin.web import Renderer
 from smn.builder.registry import EndpointRegistry
@@ -49,7 +49,7 @@ def build_admin(settings: Settings, services: "Services") -> AdminParts:
         settings=settings, service=service, ops=OpsView(database, services.odoo, audit,
                                                                   getattr(services.alerts, "error_window", None)), audit=audit,
         users=AdminUserStore(database), sessions=sessions,
-        throttle=LoginThrottle(database, settings.admin_login_failure_limit, settings.admin_login_failure_window),
+        throttle=login_throttle(database, settings.admin_login_failure_limit, settings.admin_login_failure_window),
         renderer=Renderer(settings))
     return AdminParts(context, AdminAuthMiddleware(sessions), registry)
 

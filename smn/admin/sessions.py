@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import secrets
 from dataclasses import dataclass
 
+from smn.auth.throttle import FailureThrottle
 from smn.db import Database
 
 COOKIE = "smn_admin"
@@ -58,32 +58,11 @@ class SessionStore:
             self.database.execute("DELETE FROM admin_sessions WHERE token_hash = %s", (_digest(token),))
 
 
-class LoginThrottle:
-    """Failed logins per username and per address in a sliding window shared by every worker."""
+def login_throttle(database: Database, limit: int, window: int) -> FailureThrottle:
+    """Failed admin logins per username and per address: the same sliding window as partner secrets."""
+    return FailureThrottle(database, limit, window, table="admin_login_failures", identity="username",
+                           normalize=_username)
 
-    def __init__(self, database: Database, limit: int, window: int) -> None:
-        self.database = database
-        self.limit = limit
-        self.window = window
 
-    def retry_after(self, username: str, remote_addr: str | None) -> int | None:
-        row = self.database.fetch_one(
-            """SELECT count(*) FILTER (WHERE username = %(u)s),
-                      extract(epoch FROM min(failed_at) FILTER (WHERE username = %(u)s)
-                                         + make_interval(secs => %(w)s) - now())::float8,
-                      count(*) FILTER (WHERE remote_addr = %(a)s),
-                      extract(epoch FROM min(failed_at) FILTER (WHERE remote_addr = %(a)s)
-                                         + make_interval(secs => %(w)s) - now())::float8
-               FROM admin_login_failures
-               WHERE failed_at > now() - make_interval(secs => %(w)s) AND (username = %(u)s OR remote_addr = %(a)s)""",
-            {"w": self.window, "u": username[:64], "a": remote_addr})
-        by_user, user_wait, by_addr, addr_wait = row
-        waits = [wait for count, wait in ((by_user, user_wait), (by_addr, addr_wait))
-                 if count >= self.limit and wait is not None]
-        return max(1, math.ceil(max(waits))) if waits else None
-
-    def record(self, username: str, remote_addr: str | None) -> None:
-        self.database.execute("INSERT INTO admin_login_failures (username, remote_addr) VALUES (%s, %s)",
-                              (username[:64], remote_addr))
-        self.database.execute("DELETE FROM admin_login_failures WHERE failed_at < now() - make_interval(secs => %s)",
-                              (self.window,))
+def _username(username: str | None) -> str | None:
+    return username[:64] if username else username

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import select
 import socket
 import threading
 import uuid
@@ -21,6 +20,7 @@ import psycopg2.extensions
 
 from smn.context import bind_request, unbind_request
 from smn.db import Database
+from smn.db.listen import NotifyListener
 from smn.odoo.client import OdooClient
 from smn.outbox import hooks
 from smn.outbox.callbacks import CallbackError, CallbackSender
@@ -31,7 +31,6 @@ from smn.settings import Settings
 
 log = logging.getLogger("smn.outbox")
 
-LISTEN_RECONNECT_SECONDS = 1.0
 
 
 def backoff(attempts: int, base: float, cap: float, rand: Callable[[], float] = random.random) -> float:
@@ -55,14 +54,16 @@ class Worker:
         self._wake = threading.Condition()
         self._generation = 0
         self._threads: list[threading.Thread] = []
+        self._listener: _Listener | None = None
 
     # ------------------------------------------------------------ lifecycle
 
     def start(self) -> "Worker":
         self._stop.clear()
-        self._threads = [threading.Thread(target=self._listen, name="outbox-listen", daemon=True)]
-        self._threads += [threading.Thread(target=self._loop, name=f"outbox-{n}", daemon=True)
-                          for n in range(self.settings.outbox_threads)]
+        self._listener = _Listener(self)
+        self._listener.start()
+        self._threads = [threading.Thread(target=self._loop, name=f"outbox-{n}", daemon=True)
+                         for n in range(self.settings.outbox_threads)]
         for thread in self._threads:
             thread.start()
         log.info("outbox worker started", extra={"worker_id": self.worker_id,
@@ -73,6 +74,8 @@ class Worker:
         """Finish the jobs in hand, then return (a job cut short is taken back after its lease)."""
         self._stop.set()
         self.wake()
+        if self._listener is not None:
+            self._listener.stop()
         for thread in self._threads:
             thread.join(timeout)
         self.sender.close()
@@ -127,29 +130,6 @@ class Worker:
             timeout = min(timeout, due + 0.01)
         with self._wake:
             self._wake.wait_for(lambda: self._generation != seen or self._stop.is_set(), timeout)
-
-    def _listen(self) -> None:
-        """LISTEN smn_outbox and wake the loops on every NOTIFY; reconnect when PostgreSQL drops us."""
-        while not self._stop.is_set():
-            conn = None
-            try:
-                conn = psycopg2.connect(self.database.url, application_name="smn-outbox-listen")
-                conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
-                with conn.cursor() as cur:
-                    cur.execute(f"LISTEN {CHANNEL}")
-                self.wake()  # jobs queued while we were not listening
-                while not self._stop.is_set():
-                    if select.select([conn], [], [], 0.5)[0]:
-                        conn.poll()
-                        if conn.notifies:
-                            conn.notifies.clear()
-                            self.wake()
-            except (psycopg2.Error, OSError):
-                log.warning("outbox LISTEN connection lost; polling until it is back")
-                self._stop.wait(LISTEN_RECONNECT_SECONDS)
-            finally:
-                if conn is not None:
-                    conn.close()
 
     # ------------------------------------------------------------ one job
 
@@ -235,3 +215,25 @@ def serve_worker(settings: Settings) -> int:
         odoo.close()
         database.close()
     return 0
+
+
+class _Listener(NotifyListener):
+    """LISTEN smn_outbox: every NOTIFY, and every (re)connect, wakes the worker's loops.
+
+    While the connection is down the loops still poll for due jobs on their own.
+    """
+
+    channel = CHANNEL
+    application_name = "smn-outbox-listen"
+    log = log
+    resync_interval = 3600.0
+
+    def __init__(self, worker: Worker) -> None:
+        super().__init__("smn-outbox-listener", worker.database.url)
+        self.worker = worker
+
+    def load(self, cur: object) -> None:
+        self.worker.wake()  # jobs queued while we were not listening
+
+    def notified(self, cur: object, notifications: list) -> None:
+        self.worker.wake()

@@ -195,3 +195,13 @@ def test_prefer_header_forms(api, header, order_ref):
 def test_without_prefer_and_with_odoo_up_the_write_is_synchronous(api, order_ref):
     response = api.post("/v1/orders", order_body(order_ref()), headers={"Prefer": "return=minimal"})
     assert response.status_code == 201 and "preference-applied" not in response.headers
+
+
+def test_a_queued_job_wakes_an_idle_worker_through_notify(api, services, run_worker, order_ref):
+    with run_worker(outbox_poll_interval=300) as worker:
+        time.sleep(0.5)  # the loops have polled once and sleep for the poll interval
+        assert worker._listener.connections == 1
+        ref = order_ref()
+        location = job_of(api, api.post("/v1/orders", order_body(ref), headers={"Prefer": "respond-async"}))
+        job = wait_for(lambda: settled(api, location), timeout=10)
+    assert job["status"] == "done" and count_orders(services.odoo, ref) == 1

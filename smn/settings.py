@@ -127,7 +127,8 @@ class Settings:
     odoo_read_timeout: float = field(default=15.0, metadata=_env(
         "SMN_ODOO_READ_TIMEOUT", lambda n, v: _parse_float(n, v, 0.05, 600), "seconds to wait for Odoo's answer"))
     odoo_pool_size: int = field(default=16, metadata=_env(
-        "SMN_ODOO_POOL_SIZE", lambda n, v: _parse_int(n, v, 1, 256), "keep-alive connections per worker"))
+        "SMN_ODOO_POOL_SIZE", lambda n, v: _parse_int(n, v, 1, 256),
+        "keep-alive connections to Odoo per worker (raised to SMN_ODOO_MAX_CONCURRENCY if lower)"))
     bind: str = field(default="127.0.0.1:8000", metadata=_env("SMN_BIND", _parse_bind, "HOST:PORT gunicorn listens on"))
     workers: int = field(default=2, metadata=_env(
         "SMN_WORKERS", lambda n, v: _parse_int(n, v, 1, 64), "gunicorn worker processes"))

@@ -128,10 +128,12 @@ class OdooClient:
         self._password = password
         self._api_key = api_key
         self._connect_timeout = connect_timeout
-        self._read_timeout = read_timeout
+        self._default_timeouts = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
+        # At least a connection per bulkhead slot: a call the bulkhead admitted must not then wait for a
+        # connection, and time out as if Odoo were slow (which would count against Odoo in the breaker).
         self._pool = connection_from_url(
-            url, maxsize=pool_size, block=True, retries=False,
-            timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout))
+            url, maxsize=max(pool_size, bulkhead.limit if bulkhead is not None else 0), block=True, retries=False,
+            timeout=self._default_timeouts)
         self._resolved: str | None = None if protocol == "auto" else protocol
         self._protocol_lock = threading.Lock()
         self._uid: int | None = None
@@ -326,7 +328,7 @@ class OdooClient:
 
     def _timeouts(self, timeout: float | None) -> urllib3.Timeout:
         if timeout is None:
-            return urllib3.Timeout(connect=self._connect_timeout, read=self._read_timeout)
+            return self._default_timeouts
         return urllib3.Timeout(connect=min(self._connect_timeout, timeout), read=timeout)
 
     def _headers(self, extra: dict[str, str]) -> dict[str, str]:

@@ -88,3 +88,17 @@ def test_settings_reject_a_zero_cap():
 
     with pytest.raises(SettingsError, match="SMN_ODOO_MAX_CONCURRENCY"):
         Settings.from_env({"SMN_ODOO_MAX_CONCURRENCY": "0"})
+
+
+def test_a_call_the_bulkhead_admits_never_waits_for_a_pool_connection(sandbox):
+    client = OdooClient(sandbox.url, "smn_demo", "admin", password="admin", pool_size=1, read_timeout=0.6,
+                        bulkhead=Bulkhead(limit=4, wait=0.1))
+    try:
+        client.search_count("res.partner")
+        sandbox.set_latency(0.4)
+        results = _in_threads(4, lambda: client.search_count("res.partner"))
+        assert all(isinstance(result, int) for result in results), results
+        assert client.breaker.state == CLOSED and client.breaker.failures == 0
+    finally:
+        sandbox.set_latency(0)
+        client.close()

@@ -1,6 +1,7 @@
 """The read cache's parts: the fresh LRU, request keys, the write-behind queue and the snapshot table."""
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 
@@ -9,7 +10,7 @@ import pytest
 from falcon import testing
 
 from smn.cache.fresh import FreshCache
-from smn.cache.reads import request_key
+from smn.cache.reads import request_key, snapshot_key
 from smn.cache.snapshots import CachedResponse, Snapshot, SnapshotStore, SnapshotWriter
 from smn.db import Database
 from smn.settings import Settings, SettingsError
@@ -70,6 +71,17 @@ def store(database_url: str) -> SnapshotStore:
     database = Database(database_url, 2)
     yield SnapshotStore(database, max_age=3600)
     database.close()
+
+
+def test_the_snapshot_key_is_a_stable_digest_of_the_request_key() -> None:
+    scopes = frozenset({"products:read", "orders:read"})
+    key = snapshot_key(request_key(_request("limit=3&offset=0"), "acme", scopes))
+    assert key == snapshot_key(request_key(_request("offset=0&limit=3"), "acme", frozenset(sorted(scopes))))
+    assert len(key) == 64 and int(key, 16) >= 0
+    assert key != snapshot_key(request_key(_request("limit=3&offset=0"), "other", scopes))
+    material = b'["GET","/v1/products",[["limit","3"],["offset","0"]],"application/json","acme",' \
+               b'["orders:read","products:read"]]'
+    assert key == hashlib.sha256(material).hexdigest(), "the copies already in PostgreSQL keep their keys"
 
 
 def test_writer_coalesces_per_key_and_drops_the_oldest_beyond_capacity(store: SnapshotStore) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -19,13 +19,13 @@ class FreshCache(Generic[V]):
     def __init__(self, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.max_entries = max_entries
         self._clock = clock
-        self._entries: OrderedDict[str, tuple[float, V]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: str) -> tuple[V, float] | None:
+    def get(self, key: Hashable) -> tuple[V, float] | None:
         """(value, seconds of freshness left), or None when absent or expired."""
         now = self._clock()
         with self._lock:
@@ -39,7 +39,7 @@ class FreshCache(Generic[V]):
             self._entries.move_to_end(key)
             return value, expires - now
 
-    def put(self, key: str, value: V, ttl: float) -> None:
+    def put(self, key: Hashable, value: V, ttl: float) -> None:
         with self._lock:
             self._entries[key] = (self._clock() + ttl, value)
             self._entries.move_to_end(key)

@@ -86,7 +86,7 @@ class ReadCache:
         try:
             produce()
         except OdooUnavailable as exc:
-            self._serve_stale(key, req, resp, exc)
+            self._serve_stale(snapshot_key(key), req, resp, exc)
             return
         self._keep(key, principal.client_id, req, resp, ttl)
 
@@ -101,7 +101,7 @@ class ReadCache:
             log.warning("read snapshot lookup failed", extra={"error": type(exc).__name__})
             return None
 
-    def _serve_fresh(self, key: str, req: falcon.Request, resp: falcon.Response) -> bool:
+    def _serve_fresh(self, key: RequestKey, req: falcon.Request, resp: falcon.Response) -> bool:
         found = self.fresh.get(key)
         if found is None:
             return False
@@ -122,14 +122,15 @@ class ReadCache:
         _mark(req, resp, STALE, f"{status}; detail={detail}")
         log.info("stale read served", extra={"age": age, "reason": detail})
 
-    def _keep(self, key: str, client_id: str, req: falcon.Request, resp: falcon.Response, ttl: float) -> None:
+    def _keep(self, key: RequestKey, client_id: str, req: falcon.Request, resp: falcon.Response,
+              ttl: float) -> None:
         cached = _capture(resp)
         if cached is None:
             _mark(req, resp, MISS, "fwd=miss")
             return
         if ttl and len(cached.body) <= MAX_FRESH_BYTES:
             self.fresh.put(key, cached, ttl)
-        self.writer.submit(Snapshot(key, client_id, req.path, cached))
+        self.writer.submit(Snapshot(snapshot_key(key), client_id, req.path, cached))
         _mark(req, resp, MISS, "fwd=miss; stored")
 
 
@@ -161,17 +162,24 @@ def _wants_ndjson(req: falcon.Request) -> bool:
     return req.client_prefers([falcon.MEDIA_JSON, NDJSON]) == NDJSON
 
 
-def request_key(req: falcon.Request, client_id: str, scopes: frozenset[str] | set[str]) -> str:
-    """SHA-256 of method, path, sorted query, representation, client and sorted scopes."""
+RequestKey = tuple[str, str, tuple, str, frozenset]
+"""Method, path, sorted query, client_id, scopes: the fresh cache's key (hashed only for PostgreSQL)."""
+
+
+def request_key(req: falcon.Request, client_id: str, scopes: frozenset[str] | set[str]) -> RequestKey:
+    """What tells two reads apart: method, path, sorted query, client and scopes."""
     params = req.params
     query = tuple(sorted((name, value if isinstance(value, str) else tuple(value)) for name, value in params.items())
                   ) if params else ()
-    return _digest(req.method, req.path, query, client_id, frozenset(scopes))
+    return req.method, req.path, query, client_id, frozenset(scopes)
 
 
-@functools.lru_cache(maxsize=4096)
-def _digest(method: str, path: str, query: tuple, client_id: str, scopes: frozenset[str]) -> str:
-    """The key of record (also the snapshots' key in PostgreSQL); a repeated request reuses its digest."""
+def snapshot_key(key: RequestKey) -> str:
+    """The key of record of a last-known-good copy in PostgreSQL: SHA-256 of the request key and representation.
+
+    Only misses and stale reads need it; a fresh hit looks the request key up as it is.
+    """
+    method, path, query, client_id, scopes = key
     pairs = [[name, value if isinstance(value, str) else list(value)] for name, value in query]
     material = [method, path, pairs, falcon.MEDIA_JSON, client_id, sorted(scopes)]
     return hashlib.sha256(json.dumps(material, separators=(",", ":")).encode()).hexdigest()
@@ -187,11 +195,9 @@ def _capture(resp: falcon.Response) -> CachedResponse | None:
 
 def _send(req: falcon.Request, resp: falcon.Response, cached: CachedResponse) -> None:
     """The copy as a 200, or a 304 when If-None-Match names its ETag."""
-    for name, value in cached.headers.items():
-        resp.set_header(name, value)
+    resp.set_headers(cached.validator_headers)
     resp.set_header("Age", str(cached.age()))
     if cached.etag:
-        resp.etag = cached.etag
         if any(tag == "*" or tag == cached.etag for tag in req.if_none_match or ()):
             resp.status = falcon.HTTP_304
             return

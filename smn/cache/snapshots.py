@@ -9,6 +9,7 @@ When the queue is full the oldest copy is dropped and counted in `dropped`.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -40,6 +41,14 @@ class CachedResponse:
 
     def age(self, now: float | None = None) -> int:
         return max(0, int((now if now is not None else time.time()) - self.stored_at))
+
+    @functools.cached_property
+    def validator_headers(self) -> list[tuple[str, str]]:
+        """The kept header fields and the quoted ETag, as a 200 or a 304 of this copy sends them (built once)."""
+        headers = list(self.headers.items())
+        if self.etag:
+            headers.append(("ETag", f'"{self.etag}"'))
+        return headers
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import psycopg2
 import pytest
 
 from smn.app import build_services, create_app
+from smn.cache import reads
 from tests.fixtures.auth import bearer
 from tests.helpers.database_use import count_database_use
 
@@ -296,6 +297,8 @@ def test_a_fresh_hit_makes_no_database_query_and_no_odoo_call(start_smn, reader,
     sandbox.calls.clear()
     seen_requests = len(sandbox.received_headers)
     request = urllib.request.Request(smn.base + "/v1/products/5", headers=headers)
+    hashed: list[object] = []
+    monkeypatch.setattr(reads, "snapshot_key", lambda key: hashed.append(key) or "")
     with _count_database_use(monkeypatch, smn) as used:
         with urllib.request.urlopen(request, timeout=10) as response:
             hit_headers, hit_body = response.headers, response.read()
@@ -303,7 +306,7 @@ def test_a_fresh_hit_makes_no_database_query_and_no_odoo_call(start_smn, reader,
             smn.base + "/v1/products/5", headers={**headers, "If-None-Match": first.headers["ETag"]})
         with pytest.raises(urllib.error.HTTPError) as revalidated:
             urllib.request.urlopen(not_modified, timeout=10)
-    assert used == []
+    assert used == [] and hashed == [], "a fresh hit neither queries nor hashes a snapshot key"
     assert sandbox.calls == [] and len(sandbox.received_headers) == seen_requests
     assert hit_body == first.body and hit_headers["ETag"] == first.headers["ETag"]
     assert hit_headers["Cache-Status"].startswith("smn; hit; ttl=") and int(hit_headers["Age"]) >= 0

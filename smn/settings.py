@@ -147,7 +147,7 @@ class Settings:
         "seconds /readyz waits for PostgreSQL and Odoo"))
     public_url: str | None = field(default=None, metadata=_env(
         "SMN_PUBLIC_URL", lambda n, v: _parse_url(n, v, ("http", "https")),
-        "external base URL used in links; default derived from SMN_BIND"))
+        "external base URL of links in responses and callbacks (unset: root-relative links)"))
     secret_key: str | None = field(default=None, metadata=_env(
         "SMN_SECRET_KEY", lambda n, v: v, "encrypts signing keys at rest; embedded default keeps one in SMN_DATA_DIR"))
     jwt_issuer: str = field(default="smn", metadata=_env(
@@ -360,6 +360,13 @@ class Settings:
         """SMN_FRESH_CACHE_TTL as {resource: seconds}, resources turned off left out."""
         ttls = _parse_ttls("SMN_FRESH_CACHE_TTL", self.fresh_cache_ttl)
         return {resource: seconds for resource, seconds in ttls.items() if seconds > 0}
+
+    def link(self, path: str) -> str:
+        """A link in a response or a callback: absolute under SMN_PUBLIC_URL when set, else root-relative.
+
+        Never built from SMN_BIND: the address gunicorn listens on is rarely the one partners reach.
+        """
+        return (self.public_url or "") + path
 
     @property
     def base_url(self) -> str:

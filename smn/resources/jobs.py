@@ -23,9 +23,6 @@ class JobsResource:
         self.store = store
         self.settings = settings
 
-    def link(self, path: str) -> str:
-        return (self.settings.public_url or "") + path
-
     def on_get_item(self, req: falcon.Request, resp: falcon.Response, job_id: object) -> None:
         """Read a job.
         ---
@@ -47,7 +44,7 @@ class JobsResource:
             $ref: '#/components/responses/NotFound'
             description: "No such job for this client."
         """
-        send_json(resp, job_document(self._job(req, str(job_id)), self.link))
+        send_json(resp, job_document(self._job(req, str(job_id)), self.settings.link))
         resp.cache_control = ["no-store"]
 
     def on_delete_item(self, req: falcon.Request, resp: falcon.Response, job_id: object) -> None:
@@ -74,7 +71,7 @@ class JobsResource:
             job = self._job(req, str(job_id))
             raise Problem(409, f"The job is {job.status}; only a queued job can be cancelled.",
                           slug="job-not-cancellable")
-        send_json(resp, job_document(cancelled, self.link))
+        send_json(resp, job_document(cancelled, self.settings.link))
 
     def _job(self, req: falcon.Request, job_id: str) -> Job:
         job = self.store.get(job_id, client_id(req))

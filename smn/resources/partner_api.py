@@ -30,7 +30,7 @@ def add_partner_api_routes(app: falcon.App, services: Services) -> None:
     catalog = FieldCatalog(services.odoo)
     store = IdempotencyStore(services.database, ttl=settings.idempotency_ttl, wait=settings.idempotency_wait,
                              lease=settings.idempotency_lease)
-    outbox = Acceptor(services.outbox, lambda path: (settings.public_url or "") + path) if services.outbox else None
+    outbox = Acceptor(services.outbox, settings.link) if services.outbox else None
     api = PartnerApiContext(services.settings, Writer(store, outbox), services.reads)
     chunk = settings.export_chunk
 

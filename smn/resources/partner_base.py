@@ -248,5 +248,4 @@ class PartnerApiContext:
         return self.settings.max_body_bytes
 
     def link(self, path: str) -> str:
-        """Absolute under SMN_PUBLIC_URL when set, else root-relative."""
-        return (self.settings.public_url or "") + path
+        return self.settings.link(path)

@@ -38,12 +38,12 @@ from smn.cache.snapshots import CachedResponse, Snapshot, SnapshotStore, Snapsho
 from smn.db import Database
 from smn.odoo.breaker import OdooCircuitOpen
 from smn.odoo.errors import OdooTimeout, OdooUnavailable
+from smn.representation import not_modified, wants_ndjson
 from smn.settings import Settings
 
 log = logging.getLogger("smn.cache")
 
 CACHE_NAME = "smn"
-NDJSON = "application/x-ndjson"
 MAX_FRESH_BYTES = 1_048_576
 """Larger answers are not kept in memory (they are still kept as last-known-good copies)."""
 KEPT_HEADERS = ("Vary", "Cache-Control")
@@ -75,7 +75,7 @@ class ReadCache:
     def serve(self, resource: str, req: falcon.Request, resp: falcon.Response, produce: Callable[[], None]) -> None:
         """Answer `req` from a cache or by running `produce` (the responder)."""
         principal = getattr(req.context, "auth", None)
-        if principal is None or _wants_ndjson(req):
+        if principal is None or wants_ndjson(req):
             _mark(req, resp, BYPASS, "fwd=bypass")
             produce()
             return
@@ -151,17 +151,6 @@ def cached_read(resource: str) -> Callable[[Callable], Callable]:
     return decorate
 
 
-_JSON_ONLY_ACCEPTS = frozenset({"*/*", falcon.MEDIA_JSON})
-"""Accept values (a missing header reads as */*) that can only choose JSON: no media-type negotiation needed."""
-
-
-def _wants_ndjson(req: falcon.Request) -> bool:
-    accept = req.accept
-    if accept in _JSON_ONLY_ACCEPTS:
-        return False
-    return req.client_prefers([falcon.MEDIA_JSON, NDJSON]) == NDJSON
-
-
 RequestKey = tuple[str, str, tuple, str, frozenset]
 """Method, path, sorted query, client_id, scopes: the fresh cache's key (hashed only for PostgreSQL)."""
 
@@ -198,7 +187,7 @@ def _send(req: falcon.Request, resp: falcon.Response, cached: CachedResponse) ->
     resp.set_headers(cached.validator_headers)
     resp.set_header("Age", str(cached.age()))
     if cached.etag:
-        if any(tag == "*" or tag == cached.etag for tag in req.if_none_match or ()):
+        if not_modified(req, cached.etag):
             resp.status = falcon.HTTP_304
             return
     resp.status = falcon.HTTP_200

@@ -20,6 +20,7 @@ from smn.auth.oauth import NO_STORE, OAuthError, invalid_request, read_parameter
 from smn.auth.runtime import Auth
 from smn.auth.scopes import InvalidScope, parse_scopes
 from smn.auth.tokens import AuthUnavailable, TokenRejected
+from smn.representation import not_modified
 
 log = logging.getLogger("smn.auth")
 
@@ -245,7 +246,7 @@ class JwksResource:
         etag = hashlib.sha256(body).hexdigest()[:32]
         resp.etag = etag
         resp.cache_control = ["public", f"max-age={JWKS_MAX_AGE}"]
-        if any(tag == "*" or tag == etag for tag in req.if_none_match or ()):
+        if not_modified(req, etag):
             resp.status = falcon.HTTP_304
             return
         resp.content_type = "application/jwk-set+json"

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import falcon
 
 from smn.openapi import built_spec
+from smn.representation import not_modified
 from smn.settings import Settings
 
 if TYPE_CHECKING:
@@ -77,10 +78,6 @@ def _base_path(settings: Settings) -> str:
     return urlparse(settings.public_url).path.rstrip("/") if settings.public_url else ""
 
 
-def _not_modified(req: falcon.Request, etag: str) -> bool:
-    return any(tag == "*" or tag == etag for tag in req.if_none_match or ())
-
-
 class OpenApiResource:
     """GET /openapi.json: the OpenAPI document of every route on the app."""
 
@@ -113,7 +110,7 @@ class OpenApiResource:
         built = built_spec(self.app, self.settings)
         resp.etag = built.etag
         resp.cache_control = ["no-cache"]
-        if _not_modified(req, built.etag):
+        if not_modified(req, built.etag):
             resp.status = falcon.HTTP_304
             return
         resp.content_type = falcon.MEDIA_JSON
@@ -188,7 +185,7 @@ class RedocScriptResource:
         resp.etag = self.etag
         resp.cache_control = [LONG_CACHE]
         resp.set_header("X-Content-Type-Options", "nosniff")
-        if _not_modified(req, self.etag):
+        if not_modified(req, self.etag):
             resp.status = falcon.HTTP_304
             return
         resp.content_type = JAVASCRIPT

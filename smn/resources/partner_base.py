@@ -21,12 +21,12 @@ from smn.errors import Problem
 from smn.idempotency import HEADER, REPLAYED_HEADER, IdempotencyStore, Reply, fingerprint, valid_key
 from smn.outbox.accept import Acceptor, JobSpec
 from smn.pagination import Page, PageRequest, next_link, page_body
+from smn.representation import NDJSON, not_modified, wants_ndjson
 from smn.settings import Settings
 
 if TYPE_CHECKING:
     from smn.cache import ReadCache
 
-NDJSON = "application/x-ndjson"
 log = logging.getLogger("smn.partner_api")
 
 
@@ -121,7 +121,7 @@ def send_etagged(req: falcon.Request, resp: falcon.Response, body: Any) -> None:
     etag = hashlib.sha256(data).hexdigest()[:32]
     resp.etag = etag
     resp.cache_control = ["private", "no-cache"]
-    if any(tag == "*" or tag == etag for tag in req.if_none_match or ()):
+    if not_modified(req, etag):
         resp.status = falcon.HTTP_304
         return
     resp.content_type = falcon.MEDIA_JSON
@@ -133,10 +133,6 @@ def send_page(req: falcon.Request, resp: falcon.Response, settings: Settings, pa
     link = next_link(settings.public_url or "", req.path, dict(req.params), page)
     send_json(resp, page_body(page, items, link))
     resp.append_header("Vary", "Accept")
-
-
-def wants_ndjson(req: falcon.Request) -> bool:
-    return req.client_prefers([falcon.MEDIA_JSON, NDJSON]) == NDJSON
 
 
 def reject_paging_for_export(req: falcon.Request) -> None:

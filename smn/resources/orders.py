@@ -152,8 +152,8 @@ class OrdersResource:
           503: {$ref: '#/components/responses/OdooUnavailable'}
         """
         body = require_object(read_json(req, self.api.max_body_bytes))
-        valid, _rejected = self._split(self._batch_orders(body))
-        lease = self.api.settings.odoo_read_timeout * (2 * len(valid) + 4)
+        orders = self._batch_orders(body)  # a malformed batch is refused here, before any key or job
+        lease = self.api.settings.odoo_read_timeout * (2 * len(orders) + 4)
         self.api.writer.run(req, resp, body, lambda: self.batch_reply(body, {}), lease, job=JobSpec("orders.batch"))
 
     @requires_scope("orders:read")

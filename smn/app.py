@@ -127,6 +127,8 @@ def build_metrics(services: Services) -> Metrics:
     odoo.breaker.on_change(prom.observe_circuit)
     registry.every_refresh(prom.odoo_refresher(odoo))
     registry.every_refresh(prom.auth_view_refresher(services.auth.state))
+    if services.reads is not None:
+        registry.every_refresh(prom.snapshot_refresher(services.reads.writer))
     registry.on_scrape(prom.outbox_hook(services.outbox))
     return registry
 

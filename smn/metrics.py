@@ -72,6 +72,8 @@ AUTH_VIEW_ENTRIES = Gauge("smn_auth_view_entries", "Entries in the in-memory aut
                           ["kind"], multiprocess_mode="livemax")
 AUTH_VIEW_AGE = Gauge("smn_auth_view_sync_age_seconds", "Seconds since the auth view was last fully reloaded "
                       "(oldest over workers; resolution SMN_METRICS_REFRESH_INTERVAL).", multiprocess_mode="livemax")
+SNAPSHOT_COPIES = Counter("smn_snapshot_copies_total", "Last-known-good copies of partner reads: written to "
+                          "PostgreSQL, dropped (write-behind queue full) or failed (the write failed).", ["outcome"])
 OUTBOX_BACKLOG = Gauge("smn_outbox_backlog", "Outbox jobs waiting to be delivered to Odoo.", ["state"],
                        multiprocess_mode="mostrecent")
 OUTBOX_OLDEST_AGE = Gauge("smn_outbox_oldest_age_seconds", "Age of the oldest waiting outbox job.",
@@ -368,6 +370,20 @@ def odoo_refresher(odoo) -> Callable[[], None]:
         bulkhead = getattr(odoo, "bulkhead", None)
         if bulkhead is not None:
             ODOO_IN_FLIGHT.set(bulkhead.in_flight)
+
+    return refresh
+
+
+def snapshot_refresher(writer) -> Callable[[], None]:
+    """Adds what the snapshot writer (smn.cache.snapshots.SnapshotWriter) wrote, dropped and failed since last time."""
+    reported = dict.fromkeys(("written", "dropped", "failed"), 0)
+
+    def refresh() -> None:
+        for outcome, before in reported.items():
+            now = getattr(writer, outcome)
+            if now > before:
+                SNAPSHOT_COPIES.labels(outcome).inc(now - before)
+                reported[outcome] = now
 
     return refresh
 

@@ -146,3 +146,15 @@ def test_a_scrape_reports_the_requests_just_served_with_their_buckets(client, ma
         == sum(1 for value in cache_status if value)
     assert delta("smn_cache_results_total", result="hit") == sum(1 for value in cache_status
                                                                  if value.startswith("smn; hit"))
+
+
+def test_last_known_good_copies_are_counted_by_outcome(services, scrape):
+    writer = services.reads.writer
+    before = scrape()
+    writer.dropped += 2
+    writer.failed += 1
+    after = scrape()
+    assert _value(after, "smn_snapshot_copies_total", outcome="dropped") == \
+        _value(before, "smn_snapshot_copies_total", outcome="dropped") + 2
+    assert _value(after, "smn_snapshot_copies_total", outcome="failed") == \
+        _value(before, "smn_snapshot_copies_total", outcome="failed") + 1

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -37,7 +36,6 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 STORED_HEADERS = ("Location", "Retry-After", "Preference-Applied")
-PURGE_EVERY = 200
 _POLL_SECONDS = (0.02, 0.05, 0.1, 0.2)
 
 _writes: ContextVar[list[bool] | None] = ContextVar("smn_idempotency_writes", default=None)
@@ -101,8 +99,6 @@ class IdempotencyStore:
         self.ttl = ttl
         self.wait = wait
         self.lease = lease
-        self._claims = 0
-        self._lock = threading.Lock()
 
     def run(self, client_id: str, key: str, request_hash: str, action: Callable[[], Reply],
             lease: float | None = None) -> tuple[Reply, bool]:
@@ -158,7 +154,6 @@ class IdempotencyStore:
 
     def _claim(self, client_id: str, key: str, request_hash: str, lease: float) -> str | None:
         """Insert-first: exactly one concurrent request gets the row (or an expired/abandoned one)."""
-        self._maybe_purge()
         owner = str(uuid.uuid4())
         row = self.database.fetch_one(
             """INSERT INTO idempotency_keys (client_id, key, request_hash, owner, locked_until, expires_at)
@@ -206,11 +201,12 @@ class IdempotencyStore:
         self.database.execute("DELETE FROM idempotency_keys WHERE client_id = %s AND key = %s AND owner = %s",
                               (client_id, key, owner))
 
-    def _maybe_purge(self) -> None:
-        with self._lock:
-            self._claims += 1
-            due = self._claims % PURGE_EVERY == 1
-        if due:
-            self.database.execute(
-                """DELETE FROM idempotency_keys WHERE ctid IN (
-                       SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT 1000)""")
+    @staticmethod
+    def purge(cur: Any) -> None:
+        """Delete up to 1000 expired keys on `cur`: auth housekeeping runs it, never a partner's request.
+
+        An expired key left behind meanwhile is harmless: `_claim` takes it over
+        and `_stored` ignores it.
+        """
+        cur.execute("""DELETE FROM idempotency_keys WHERE ctid IN (
+                           SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT 1000)""")

@@ -8,10 +8,12 @@ from typing import Iterator
 
 import pytest
 
+from smn.auth.runtime import build_auth
 from smn.db import Database
 from smn.errors import Problem
 from smn.idempotency import IdempotencyStore, Reply, fingerprint, record_write, valid_key
 from smn.odoo.errors import OdooUnavailable, OdooUserError
+from tests.auth.helpers import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +178,50 @@ def test_an_abandoned_claim_is_taken_over_after_its_lease(database: Database) ->
     action = Counter()
     reply, replayed = store.run("client-a", key, "h1", action)
     assert action.runs == 1 and not replayed
+
+
+def _insert_expired(database: Database, key: str) -> None:
+    database.execute(
+        """INSERT INTO idempotency_keys (client_id, key, request_hash, owner, locked_until, expires_at)
+           VALUES ('client-purge', %s, 'h1', %s, now() - interval '2 hours', now() - interval '1 hour')""",
+        (key, str(uuid.uuid4())))
+
+
+def _key_exists(database: Database, key: str) -> bool:
+    return database.fetch_one("SELECT 1 FROM idempotency_keys WHERE key = %s", (key,)) is not None
+
+
+def test_a_partner_request_never_purges_expired_keys(database: Database, monkeypatch) -> None:
+    statements: list[str] = []
+    for name in ("execute", "fetch_one"):
+        original = getattr(database, name)
+        monkeypatch.setattr(database, name, lambda sql, params=None, original=original:
+                            statements.append(sql) or original(sql, params))
+    store = IdempotencyStore(database, ttl=3600, wait=1, lease=60)
+    for _ in range(3):
+        store.run("client-a", _key(), "h1", Counter())
+    assert statements and not [sql for sql in statements if "DELETE" in sql]
+
+
+def test_auth_housekeeping_purges_expired_keys_and_old_failures(settings, database: Database) -> None:
+    expired, live = _key(), _key()
+    _insert_expired(database, expired)
+    IdempotencyStore(database, ttl=3600, wait=1, lease=60).run("client-purge", live, "h1", Counter())
+    address = f"198.51.100.{uuid.uuid4().int % 250}"
+    database.execute("INSERT INTO auth_failures (remote_addr, failed_at) VALUES (%s, now() - interval '2 hours')",
+                     (address,))
+    own = Database(settings.database_url, max_connections=2)
+    auth = build_auth(settings, own)
+    try:
+        auth.state.ensure_started()  # its first load runs the housekeeping
+        assert auth.state.wait_ready(10)
+        wait_until(lambda: not _key_exists(database, expired), timeout=5)
+        wait_until(lambda: database.fetch_one("SELECT 1 FROM auth_failures WHERE remote_addr = %s",
+                                              (address,)) is None, timeout=5)
+    finally:
+        auth.close()
+        own.close()
+    assert _key_exists(database, live)
 
 
 def test_fingerprint_ignores_key_order_and_spacing() -> None:

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import urlparse
 
-from smn.alerts.model import EXAMPLE_REQUEST_IDS, Message
+from smn.alerts.model import EXAMPLE_REQUEST_IDS, Message, iso
 from smn.settings import Settings
 
 _COLORS = {"info": "#2eb886", "warning": "#daa038", "critical": "#d00000"}
@@ -37,8 +37,8 @@ def webhook_payload(message: Message) -> dict:
     fields = [
         {"title": "kind", "value": message.kind, "short": True},
         {"title": "count", "value": str(message.count), "short": True},
-        {"title": "first seen", "value": message.as_dict()["first_seen"], "short": True},
-        {"title": "last seen", "value": message.as_dict()["last_seen"], "short": True},
+        {"title": "first seen", "value": iso(message.first_seen), "short": True},
+        {"title": "last seen", "value": iso(message.last_seen), "short": True},
         {"title": "request ids", "value": ", ".join(message.request_ids[:EXAMPLE_REQUEST_IDS]) or "-",
          "short": False},
     ]
@@ -54,8 +54,8 @@ def webhook_payload(message: Message) -> dict:
 def message_text(message: Message) -> str:
     ids = ", ".join(message.request_ids[:EXAMPLE_REQUEST_IDS]) or "none"
     details = "; ".join(f"{key}: {_short(value)}" for key, value in message.details.items())
-    return (f"{message.headline}\n{details}\ncount {message.count}, first seen {message.as_dict()['first_seen']}, "
-            f"last seen {message.as_dict()['last_seen']}; request ids: {ids}")
+    return (f"{message.headline}\n{details}\ncount {message.count}, first seen {iso(message.first_seen)}, "
+            f"last seen {iso(message.last_seen)}; request ids: {ids}")
 
 
 def _short(value: object) -> str:

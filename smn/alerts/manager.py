@@ -47,7 +47,6 @@ class AlertManager:
         self.queue_size = queue_size
         self.retry_delay = retry_delay
         self.tick = tick
-        self.dropped = 0
         self._lock = threading.Lock()
         self._pending: dict[str, Occurrences] = {}
         self._wake = threading.Event()
@@ -75,15 +74,10 @@ class AlertManager:
         if batch is not None:
             batch.add(alert)
         elif len(self._pending) >= self.max_pending:
-            self.dropped += 1
             return False
         else:
             self._pending[alert.fold_key] = Occurrences.first(alert)
         return True
-
-    def start(self) -> "AlertManager":
-        self._ensure_started()
-        return self
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """True once everything raised so far is recorded and sent (or given up on); for tests and shutdown."""
@@ -190,7 +184,6 @@ class AlertManager:
             try:
                 channel_queue.put_nowait(message)
             except queue.Full:
-                self.dropped += 1
                 log.warning("alert not sent: channel queue full", extra={"channel": name, "alert_kind": message.kind})
 
     def _send_loop(self, channel: Channel) -> None:
@@ -234,6 +227,6 @@ class AlertManager:
 
 
 def manager_from_settings(settings: Settings, database: Database) -> AlertManager:
-    """Channels from SMN_ALERT_*; no thread starts before the first alert (or start())."""
+    """Channels from SMN_ALERT_*; no thread starts before the first alert is raised."""
     return AlertManager(AlertStore(database), channels_from_settings(settings), settings.alert_cooldown,
                         settings.alert_send_attempts)

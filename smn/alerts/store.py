@@ -28,15 +28,15 @@ class AlertStore:
         alert = batch.alert
         with self.database.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (alert.fold_key,))
-            cur.execute(f"SELECT {_COLUMNS} FROM alerts WHERE fold_key = %s "
-                        "AND last_seen > now() - make_interval(secs => %s) ORDER BY id DESC LIMIT 1",
-                        (alert.fold_key, cooldown))
+            cur.execute(f"SELECT {_COLUMNS}, last_sent_at IS NULL OR last_sent_at <= now() - make_interval(secs => %s) "
+                        "FROM alerts WHERE fold_key = %s AND last_seen > now() - make_interval(secs => %s) "
+                        "ORDER BY id DESC LIMIT 1", (cooldown, alert.fold_key, cooldown))
             found = cur.fetchone()
             if found is None:
                 row = self._insert(cur, batch, sent_at)
                 return _message(row, row["count"]), sent_at is None
             row = dict(zip(_NAMES, found))
-            due = sent_at is None and (row["last_sent_at"] is None or _cooled(cur, row["last_sent_at"], cooldown))
+            due = sent_at is None and found[-1]
             row = self._fold(cur, row, batch, sent_now=due, sent_at=sent_at)
             return _message(row, row["count"] - int(found[10])), due
 
@@ -81,11 +81,6 @@ class AlertStore:
              merge_request_ids(row["request_ids"], batch.request_ids), mark_sent, batch.count, mark_sent, sent_at,
              row["id"]))
         return dict(zip(_NAMES, cur.fetchone()))
-
-
-def _cooled(cur: Any, last_sent_at: float, cooldown: int) -> bool:
-    cur.execute("SELECT extract(epoch FROM now())::float8")
-    return cur.fetchone()[0] - last_sent_at >= cooldown
 
 
 def _message(row: dict[str, Any], folded: int) -> Message:

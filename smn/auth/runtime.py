@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from smn.auth.oauth import ClientAuthenticator
 from smn.auth.service import AuthService, key_store
@@ -9,6 +10,7 @@ from smn.auth.state import AuthState
 from smn.auth.throttle import FailureThrottle
 from smn.auth.tokens import TokenIssuer, TokenVerifier
 from smn.db import Database
+from smn.idempotency import IdempotencyStore
 from smn.settings import Settings
 
 
@@ -28,13 +30,19 @@ class Auth:
         self.state.close()
 
 
+def _housekeeping(throttle: FailureThrottle, cur: Any) -> None:
+    """The auth listener's periodic housekeeping also drops old failures and expired Idempotency-Keys."""
+    throttle.purge(cur)
+    IdempotencyStore.purge(cur)
+
+
 def build_auth(settings: Settings, database: Database) -> Auth:
     """Wire the auth objects; opens no connection and starts no thread until first use."""
     settings.check_secret_key()
     service = AuthService(database, settings, key_store(database, settings))
     throttle = FailureThrottle(database, settings.token_failure_limit, settings.token_failure_window)
     state = AuthState(database, service.keys, resync_interval=settings.auth_resync_interval,
-                      leeway=settings.jwt_leeway, maintenance=throttle.purge)
+                      leeway=settings.jwt_leeway, maintenance=lambda cur: _housekeeping(throttle, cur))
     return Auth(
         settings=settings,
         service=service,

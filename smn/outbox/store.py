@@ -17,7 +17,6 @@ import psycopg2.extras
 
 from smn.db import Database
 
-OPEN = ("queued", "running")
 CHANNEL = "smn_outbox"
 
 _COLUMNS = """id::text, seq, client_id, kind, params, body, status, attempts, next_attempt_at, result_status,
@@ -108,13 +107,13 @@ class OutboxStore:
 
     def requeue(self, job_id: str) -> Job | None:
         """A failed or cancelled job goes back to the queue, due now; None when it is neither."""
-        job = _job(self.database.fetch_one(
-            f"""UPDATE outbox_jobs SET status = 'queued', next_attempt_at = now(), updated_at = now(),
-                       finished_at = NULL, locked_by = NULL, locked_until = NULL
-                 WHERE id = %s AND status IN ('failed', 'cancelled') RETURNING {_COLUMNS}""", (job_id,)))
-        if job is not None:
-            self.database.execute("SELECT pg_notify('smn_outbox', %s)", (job.client_id,))
-        return job
+        row = self.database.fetch_one(
+            f"""WITH j AS (
+                    UPDATE outbox_jobs SET status = 'queued', next_attempt_at = now(), updated_at = now(),
+                           finished_at = NULL, locked_by = NULL, locked_until = NULL
+                     WHERE id = %s AND status IN ('failed', 'cancelled') RETURNING {_COLUMNS})
+                SELECT j.*, pg_notify(%s, j.client_id) FROM j""", (job_id, CHANNEL))
+        return _job(row[:-1]) if row is not None else None
 
     def cancel(self, job_id: str, client_id: str) -> Job | None:
         """Cancel a job that has not started; None when it is not queued (any more)."""
@@ -143,16 +142,23 @@ class OutboxStore:
                 RETURNING {_COLUMNS}""",
             {"worker": worker_id, "lease": lease}))
 
-    def finish(self, job: Job, worker_id: str, status: str, result_status: int, result: Any,
-               callback: bool) -> Job | None:
-        """Record 'done' or 'failed' (only while this worker still holds the job)."""
+    def finish(self, job: Job, worker_id: str, status: str, result_status: int, result: Any) -> Job | None:
+        """Record 'done' or 'failed' (only while this worker still holds the job).
+
+        The same statement makes the callback 'pending' and due now when the
+        client has a callback URL at this moment.
+        """
         return _job(self.database.fetch_one(
-            f"""UPDATE outbox_jobs SET status = %s, result_status = %s, result = %s, updated_at = now(),
-                       finished_at = now(), locked_by = NULL, locked_until = NULL,
-                       callback_status = CASE WHEN %s THEN 'pending' END,
-                       callback_next_at = CASE WHEN %s THEN now() END
-                 WHERE id = %s AND locked_by = %s AND status = 'running' RETURNING {_COLUMNS}""",
-            (status, result_status, psycopg2.extras.Json(result), callback, callback, job.id, worker_id)))
+            f"""WITH c AS (SELECT NULLIF((SELECT callback_url FROM api_clients WHERE client_id = %(client)s), '')
+                                  IS NOT NULL AS wanted)
+                UPDATE outbox_jobs SET status = %(status)s, result_status = %(result_status)s, result = %(result)s,
+                       updated_at = now(), finished_at = now(), locked_by = NULL, locked_until = NULL,
+                       callback_status = CASE WHEN c.wanted THEN 'pending' END,
+                       callback_next_at = CASE WHEN c.wanted THEN now() END
+                  FROM c
+                 WHERE id = %(id)s AND locked_by = %(worker)s AND status = 'running' RETURNING {_COLUMNS}""",
+            {"client": job.client_id, "status": status, "result_status": result_status,
+             "result": psycopg2.extras.Json(result), "id": job.id, "worker": worker_id}))
 
     def retry_later(self, job: Job, worker_id: str, delay: float, error: str) -> bool:
         return bool(self.database.execute(

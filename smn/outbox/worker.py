@@ -20,6 +20,7 @@ import psycopg2.extensions
 
 from smn.context import bind_request, unbind_request
 from smn.db import Database
+from smn.errors import Problem, problem_body
 from smn.db.listen import NotifyListener
 from smn.odoo.client import OdooClient
 from smn.outbox import hooks
@@ -156,14 +157,13 @@ class Worker:
     def _finish(self, job: Job, outcome: Outcome) -> None:
         status = "done" if outcome.kind == "done" else "failed"
         body = outcome.body if outcome.body is not None else _outage_problem(outcome, job)
-        wants_callback = self.store.callback_url(job.client_id) is not None
-        finished = self.store.finish(job, self.worker_id, status, outcome.status, body, wants_callback)
+        finished = self.store.finish(job, self.worker_id, status, outcome.status, body)
         if finished is None:
             log.warning("outbox job was taken over before it finished here", extra={"job_id": job.id})
             return
         log.info(f"outbox job {status}", extra={"job_id": job.id, "job_kind": job.kind, "status": outcome.status,
                                                 "attempts": job.attempts})
-        if wants_callback:
+        if finished.callback_status == "pending":
             self.wake()
         if status == "failed":
             hooks.job_failed(finished)
@@ -177,7 +177,7 @@ class Worker:
             if url is None:
                 self.store.callback_failed(job, "the client has no callback URL any more", None)
                 return
-            document = job_document(job, lambda path: self.settings.base_url + path)
+            document = job_document(job, self.settings.link)
             try:
                 self.sender.send(url, job.client_id, document, job.request_id)
             except CallbackError as exc:
@@ -195,8 +195,13 @@ class Worker:
 
 
 def _outage_problem(outcome: Outcome, job: Job) -> dict:
-    return {"type": "/problems/odoo-unavailable", "title": "Service Unavailable", "status": outcome.status,
-            "detail": f"Gave up after {job.attempts} attempts: {outcome.error}", "request_id": job.request_id}
+    """The stored problem of a job that gave up retrying; title and type follow its status (503 or 500).
+
+    `_process` binds the job's request id, so problem_body records it.
+    """
+    slug = "odoo-unavailable" if outcome.status == 503 else None
+    return problem_body(Problem(outcome.status, f"Gave up after {job.attempts} attempts: {outcome.error}",
+                                slug=slug))
 
 
 def serve_worker(settings: Settings) -> int:

@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import json
+import select
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import psycopg2
 import pytest
 
+from smn.odoo.errors import OdooUnavailable
 from smn.outbox import backlog_stats, on_job_failed, remove_job_failed
 from smn.outbox.callbacks import SIGNATURE_HEADER, callback_secret, verify
-from smn.outbox.worker import backoff
+from smn.outbox.store import _COLUMNS, CHANNEL, Job, OutboxStore
+from smn.outbox.worker import Worker, backoff
 from tests.outbox.conftest import count_orders, order_body, wait_for
 
 
@@ -184,6 +189,8 @@ def test_a_finished_job_is_posted_to_the_callback_url_signed(make_client, token_
     assert not verify(secret, received_headers[SIGNATURE_HEADER], body + b" ")
     document = json.loads(body)
     assert document["id"] == response.json["id"] and document["status"] == "done"
+    assert document["links"]["self"] == response.headers["location"] == response.json["links"]["self"], \
+        "the callback links the job as the API does"
     assert document["result"]["client_order_ref"].startswith("PO-OUTBOX")
 
 
@@ -205,3 +212,90 @@ def test_a_queued_job_wakes_an_idle_worker_through_notify(api, services, run_wor
         location = job_of(api, api.post("/v1/orders", order_body(ref), headers={"Prefer": "respond-async"}))
         job = wait_for(lambda: settled(api, location), timeout=10)
     assert job["status"] == "done" and count_orders(services.odoo, ref) == 1
+
+
+def _held_job(database, worker_id: str | None, status: str = "running", kind: str = "test.kind",
+              client_id: str | None = None) -> Job:
+    """A job inserted straight in `status` (never claimable by another test's worker)."""
+    row = database.fetch_one(
+        f"""INSERT INTO outbox_jobs (id, client_id, kind, body, status, attempts, locked_by, locked_until,
+                                     request_id, finished_at)
+            VALUES (%s, %s, %s, '{{}}', %s, 1, %s, now() + interval '10 minutes', %s,
+                    CASE WHEN %s = 'running' THEN NULL ELSE now() END)
+            RETURNING {_COLUMNS}""",
+        (str(uuid.uuid4()), client_id or f"no-such-client-{uuid.uuid4().hex[:8]}", kind, status, worker_id,
+         f"req-{uuid.uuid4().hex[:12]}", status))
+    return Job(*row)
+
+
+def _raise(exc: Exception):
+    def action(body, params):
+        raise exc
+    return action
+
+
+@pytest.mark.parametrize(("exc", "status", "title", "problem_type"), [
+    (RuntimeError("bug"), 500, "Internal Server Error", "/problems/internal-server-error"),
+    (OdooUnavailable("connection refused"), 503, "Service Unavailable", "/problems/odoo-unavailable"),
+])
+def test_a_job_that_gives_up_stores_a_problem_matching_its_status(fast_settings, services, exc, status, title,
+                                                                 problem_type):
+    worker = Worker(fast_settings.replace(outbox_max_attempts=1), services.database, services.odoo)
+    worker.delivery.actions["test.kind"] = _raise(exc)
+    job = _held_job(services.database, worker.worker_id)
+    worker._process(job)
+    stored = OutboxStore(services.database).find(job.id)
+    assert stored.status == "failed" and stored.result_status == status
+    assert stored.result["status"] == status and stored.result["title"] == title
+    assert stored.result["type"] == problem_type and stored.result["request_id"] == job.request_id
+    assert stored.result["detail"].startswith("Gave up after 1 attempts")
+
+
+def test_finishing_a_job_makes_its_callback_pending_only_for_a_client_with_a_callback_url(make_client, services):
+    store = OutboxStore(services.database)
+    with_url = make_client(["orders:write"], callback_url="http://127.0.0.1:9/never-called")
+    without_url = make_client(["orders:write"])
+    finished = {}
+    try:
+        for name, client_id in (("with", with_url.client_id), ("without", without_url.client_id),
+                                ("unknown", None)):
+            job = _held_job(services.database, "pytest-worker", client_id=client_id)
+            finished[name] = store.finish(job, "pytest-worker", "done", 200, {"ok": True})
+        assert finished["with"].callback_status == "pending"
+        assert finished["without"].callback_status is None and finished["unknown"].callback_status is None
+        due = services.database.fetch_one("SELECT callback_next_at <= now() FROM outbox_jobs WHERE id = %s",
+                                          (finished["with"].id,))
+        assert due == (True,)
+        assert store.finish(finished["without"], "pytest-worker", "done", 200, {}) is None, "no longer held"
+    finally:
+        services.database.execute("UPDATE outbox_jobs SET callback_status = NULL, callback_next_at = NULL "
+                                  "WHERE id = ANY(%s::uuid[])", ([job.id for job in finished.values()],))
+
+
+def _notifications(conn, timeout: float = 2.0) -> list[tuple[str, str]]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        select.select([conn], [], [], 0.1)
+        conn.poll()
+        if conn.notifies:
+            return [(note.channel, note.payload) for note in conn.notifies]
+    return []
+
+
+def test_requeue_returns_the_job_and_notifies_the_workers(database_url, services):
+    store = OutboxStore(services.database)
+    failed = _held_job(services.database, None, status="failed")
+    running = _held_job(services.database, "pytest-worker")
+    listener = psycopg2.connect(database_url)
+    listener.autocommit = True
+    try:
+        listener.cursor().execute(f"LISTEN {CHANNEL}")
+        assert store.requeue(running.id) is None
+        assert _notifications(listener, timeout=0.3) == []
+        requeued = store.requeue(failed.id)
+        assert requeued.id == failed.id and requeued.status == "queued" and requeued.finished_at is None
+        assert requeued.client_id == failed.client_id and requeued.locked_by is None
+        assert _notifications(listener) == [(CHANNEL, failed.client_id)]
+    finally:
+        listener.close()
+        services.database.execute("DELETE FROM outbox_jobs WHERE id = ANY(%s::uuid[])", ([failed.id, running.id],))

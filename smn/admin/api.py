@@ -25,13 +25,10 @@ from smn.admin.web import (
     LoginSchema,
     clear_session_cookie,
     draft_from_json,
-    load_input,
     set_session_cookie,
 )
 from smn.errors import Problem
-from smn.resources.partner_base import read_json, send_json
-
-CLIENT_ACTIONS = ("disable", "enable", "revoke-all", "rotate-secret")
+from smn.resources.partner_base import load, read_json, require_object, send_json
 
 
 def body(req: falcon.Request, resource: AdminResource) -> object:
@@ -71,7 +68,7 @@ class SessionApi(AdminResource):
           401: {description: "Wrong username or password."}
           429: {description: "Too many failed logins; retry after Retry-After seconds."}
         """
-        data = load_input(LoginSchema(), body(req, self))
+        data = load(LoginSchema(), require_object(body(req, self)))
         token, csrf = login(self.admin, req, data["username"], data["password"])
         set_session_cookie(req, resp, self.admin.settings, token)
         send_json(resp, {"username": data["username"], "csrf_token": csrf})
@@ -163,7 +160,7 @@ class ClientsApi(AdminResource):
         security: []
         responses: {201: {description: "{client, client_secret}"}, 422: {description: "Invalid fields."}}
         """
-        data = load_input(ClientCreateSchema(), body(req, self))
+        data = load(ClientCreateSchema(), require_object(body(req, self)))
         with expected_failures():
             created = self.admin.service.create_client(actor(req), data["name"], data["scopes"], data["contact"],
                                                        limits(data))
@@ -190,7 +187,7 @@ class ClientsApi(AdminResource):
         security: []
         responses: {200: {description: "The client."}, 404: {description: "No such client."}, 422: {description: "Invalid fields."}}
         """
-        data = load_input(ClientUpdateSchema(), body(req, self))
+        data = load(ClientUpdateSchema(), require_object(body(req, self)))
         with expected_failures():
             info = self.admin.service.update_client(actor(req), client_id, data.get("scopes"),
                                                     merged_limits(self.admin, client_id, data))
@@ -205,8 +202,6 @@ class ClientsApi(AdminResource):
         security: []
         responses: {200: {description: "{client, client_secret?}"}, 404: {description: "No such client or action."}}
         """
-        if action not in CLIENT_ACTIONS:
-            raise Problem(404, f"Unknown action {action!r}; one of {', '.join(CLIENT_ACTIONS)}.", slug="not-found")
         with expected_failures():
             info, secret = self.admin.service.client_action(actor(req), client_id, action)
         document = {"client": client_dict(info)}
@@ -298,11 +293,8 @@ class JobsApi(AdminResource):
         security: []
         responses: {200: {description: "The job."}, 404: {description: "No such job, or not in a state for it."}}
         """
-        operations = {"retry": self.admin.ops.retry_job, "cancel": self.admin.ops.cancel_job}
-        if action not in operations:
-            raise Problem(404, "Unknown action; retry or cancel.", slug="not-found")
         with expected_failures():
-            send_json(resp, job_dict(operations[action](actor(req), job_id)))
+            send_json(resp, job_dict(self.admin.ops.job_action(actor(req), job_id, action)))
 
 
 class AlertsApi(AdminResource):
@@ -415,8 +407,6 @@ class EndpointsApi(AdminResource):
         security: []
         responses: {200: {description: "The definition."}, 404: {description: "No such endpoint."}}
         """
-        if action not in ("disable", "enable"):
-            raise Problem(404, "Unknown action; disable or enable.", slug="not-found")
         with expected_failures():
             send_json(resp, definition_dict(self.admin.service.endpoint_action(actor(req), slug, action)))
 

@@ -6,7 +6,6 @@ actions on jobs (retry, cancel) and the one on alerts (acknowledge).
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from smn.admin.audit import AuditLog
@@ -15,13 +14,14 @@ from smn.db import Database
 from smn.odoo.client import OdooClient
 from smn.odoo.errors import OdooError
 from smn.outbox.store import Job, OutboxStore
+from smn.outbox.views import iso
+from smn.schemas.jobs import JOB_STATUSES
 
-JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
-TRAFFIC_MINUTES = 15
+JOB_ACTIONS = ("retry", "cancel")
 
 
 class NotFound(LookupError):
-    """No such job or alert (or it is not in a state the action applies to)."""
+    """No such job, alert or action (or not in a state the action applies to); the admin answers 404."""
 
 
 class OpsView:
@@ -93,6 +93,14 @@ class OpsView:
         self.audit.record(actor, "job.cancel", job_id)
         return cancelled
 
+    def job_action(self, actor: str, job_id: str, action: str) -> Job:
+        """retry or cancel; NotFound for any other action."""
+        if action == "retry":
+            return self.retry_job(actor, job_id)
+        if action == "cancel":
+            return self.cancel_job(actor, job_id)
+        raise NotFound(f"unknown action {action!r}; one of {', '.join(JOB_ACTIONS)}")
+
     # -- alerts --------------------------------------------------------------------
 
     def alerts(self, limit: int = 100, open_only: bool = False) -> list[dict[str, Any]]:
@@ -105,9 +113,6 @@ class OpsView:
 
 
 def job_dict(job: Job) -> dict[str, Any]:
-    def iso(moment: datetime | None) -> str | None:
-        return moment.isoformat() if moment else None
-
     return {"id": job.id, "client_id": job.client_id, "kind": job.kind, "status": job.status,
             "attempts": job.attempts, "params": job.params, "body": job.body, "result_status": job.result_status,
             "result": job.result, "last_error": job.last_error, "request_id": job.request_id,

@@ -9,10 +9,8 @@ from urllib.parse import quote
 
 import falcon
 
-from smn.admin.api import CLIENT_ACTIONS, login, logout, merged_limits
+from smn.admin.api import limits, login, logout, merged_limits
 from smn.admin.context import AdminPage, actor, expected_failures
-from smn.admin.ops import JOB_STATUSES
-from smn.admin.service import ClientLimits
 from smn.admin.sessions import LOGIN_CSRF_COOKIE, same_token
 from smn.admin.views import client_dict
 from smn.admin.web import (
@@ -21,13 +19,14 @@ from smn.admin.web import (
     clean_form,
     draft_from_form,
     is_secure,
-    load_input,
     secure_headers,
     set_session_cookie,
 )
 from smn.builder.definitions import OPERATIONS, SUPPORTED_TYPES, Definition, DefinitionError, Draft
 from smn.errors import Problem
 from smn.odoo.errors import OdooError
+from smn.resources.partner_base import load
+from smn.schemas.jobs import JOB_STATUSES
 
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 
@@ -114,11 +113,10 @@ class ClientsPage(AdminPage):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         values = clean_form(form(req))
         try:
-            data = load_input(ClientCreateSchema(), values)
+            data = load(ClientCreateSchema(), values)
             with expected_failures():
-                created = self.admin.service.create_client(
-                    actor(req), data["name"], data["scopes"], data["contact"],
-                    ClientLimits(data["callback_url"], data["rate_per_second"], data["burst"]))
+                created = self.admin.service.create_client(actor(req), data["name"], data["scopes"], data["contact"],
+                                                           limits(data))
         except Problem as problem:
             self._render(req, resp, values, problem_errors(problem), 422)
             return
@@ -140,8 +138,8 @@ class ClientPage(AdminPage):
     def on_post(self, req: falcon.Request, resp: falcon.Response, client_id: str) -> None:
         values = clean_form(form(req))
         try:
-            data = load_input(ClientUpdateSchema(), {key: values.get(key) for key in
-                                                     ("scopes", "callback_url", "rate_per_second", "burst")})
+            data = load(ClientUpdateSchema(), {key: values.get(key) for key in
+                                               ("scopes", "callback_url", "rate_per_second", "burst")})
             data["scopes"] = data.get("scopes") or ""
             with expected_failures():
                 self.admin.service.update_client(actor(req), client_id, data["scopes"],
@@ -154,8 +152,6 @@ class ClientPage(AdminPage):
         raise redirect(f"/admin/clients/{quote(client_id)}", "client.update")
 
     def on_post_action(self, req: falcon.Request, resp: falcon.Response, client_id: str, action: str) -> None:
-        if action not in CLIENT_ACTIONS:
-            raise Problem(404, "Unknown action.", slug="not-found")
         with expected_failures():
             info, secret = self.admin.service.client_action(actor(req), client_id, action)
         if secret is not None:
@@ -203,11 +199,8 @@ class JobsPage(AdminPage):
         self.admin.renderer.page(req, resp, "job.html", job=job)
 
     def on_post_action(self, req: falcon.Request, resp: falcon.Response, job_id: str, action: str) -> None:
-        operations = {"retry": self.admin.ops.retry_job, "cancel": self.admin.ops.cancel_job}
-        if action not in operations:
-            raise Problem(404, "Unknown action.", slug="not-found")
         with expected_failures():
-            operations[action](actor(req), job_id)
+            self.admin.ops.job_action(actor(req), job_id, action)
         raise redirect(f"/admin/jobs/{job_id}", f"job.{action}")
 
 
@@ -232,8 +225,6 @@ class EndpointsPage(AdminPage):
                                  versions=self.admin.service.store.versions(slug))
 
     def on_post_action(self, req: falcon.Request, resp: falcon.Response, slug: str, action: str) -> None:
-        if action not in ("disable", "enable"):
-            raise Problem(404, "Unknown action.", slug="not-found")
         with expected_failures():
             self.admin.service.endpoint_action(actor(req), slug, action)
         raise redirect(f"/admin/endpoints/{slug}", f"endpoint.{action}")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smn.admin.audit import AuditLog
+from smn.admin.ops import NotFound
 from smn.auth.clients import ClientInfo, NewClient
 from smn.auth.keys import KeyInfo
 from smn.auth.revocations import IssuedToken
@@ -20,6 +21,8 @@ from smn.odoo.client import OdooClient
 from smn.odoo.errors import OdooError, OdooUnavailable
 
 ODOO_TIMEOUT = 5.0
+CLIENT_ACTIONS = ("disable", "enable", "revoke-all", "rotate-secret")
+ENDPOINT_ACTIONS = ("disable", "enable")
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,12 @@ class AdminService:
         return info
 
     def client_action(self, actor: str, client_id: str, action: str) -> tuple[ClientInfo, str | None]:
-        """disable, enable, revoke-all or rotate-secret; the new secret (rotate only) is returned once."""
+        """disable, enable, revoke-all or rotate-secret; the new secret (rotate only) is returned once.
+
+        NotFound for any other action.
+        """
+        if action not in CLIENT_ACTIONS:
+            raise NotFound(f"unknown action {action!r}; one of {', '.join(CLIENT_ACTIONS)}")
         secret = None
         if action == "disable":
             info = self.auth.disable_client(client_id)
@@ -75,11 +83,9 @@ class AdminService:
             info = self.auth.enable_client(client_id)
         elif action == "revoke-all":
             info = self.auth.revoke_all(client_id)
-        elif action == "rotate-secret":
+        else:
             rotated = self.auth.rotate_secret(client_id)
             info, secret = rotated.info, rotated.secret
-        else:
-            raise ValueError(action)
         self.audit.record(actor, f"client.{action}", info.client_id)
         return info, secret
 
@@ -147,8 +153,9 @@ class AdminService:
         return definition
 
     def endpoint_action(self, actor: str, slug: str, action: str) -> Definition:
-        if action not in ("disable", "enable"):
-            raise ValueError(action)
+        """disable or enable; NotFound for any other action."""
+        if action not in ENDPOINT_ACTIONS:
+            raise NotFound(f"unknown action {action!r}; one of {', '.join(ENDPOINT_ACTIONS)}")
         definition = self.store.set_enabled(slug, action == "enable", actor)
         self.registry.reload()
         self.audit.record(actor, f"endpoint.{action}", slug, version=definition.version)

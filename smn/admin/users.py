@@ -43,9 +43,6 @@ class AdminUserStore:
             raise AdminUserError(f"username: {username!r} already exists")
         return AdminUser(*row)
 
-    def any_exist(self) -> bool:
-        return self.database.fetch_one("SELECT 1 FROM admin_users LIMIT 1") is not None
-
     def create_first(self, username: str) -> tuple[AdminUser, str] | None:
         """Create `username` with a generated password when there is no admin at all; else None.
 

@@ -9,14 +9,13 @@ from typing import Any
 import falcon
 import jinja2
 import psycopg2.errors
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from smn.admin.sessions import COOKIE, CSRF_FIELD
 from smn.auth.clients import UnknownClient
 from smn.auth.scopes import InvalidScope
 from smn.builder.definitions import DefinitionError, Draft
 from smn.errors import Problem
-from smn.resources.partner_base import flatten_errors
 from smn.settings import Settings
 
 CSP = "; ".join(["default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
@@ -56,8 +55,9 @@ def _pretty(value: Any) -> str:
 
 
 def environment() -> jinja2.Environment:
+    """Templates are read once per worker: no stat of each template on every render (deploys restart)."""
     loader = jinja2.FileSystemLoader(str(resources.files("smn.admin").joinpath("templates")))
-    env = jinja2.Environment(loader=loader, autoescape=True,
+    env = jinja2.Environment(loader=loader, autoescape=True, auto_reload=False,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters["ago"] = _ago
     env.filters["when"] = _when
@@ -145,17 +145,6 @@ def clean_form(form: dict[str, Any]) -> dict[str, Any]:
     return {key: (None if value == "" else value) for key, value in form.items() if key != CSRF_FIELD}
 
 
-def load_input(schema: Schema, data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise Problem(422, "Send a JSON object.", slug="validation-error",
-                      errors=[{"field": "body", "message": "Must be a JSON object."}])
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        errors = flatten_errors(exc.messages)
-        raise Problem(422, f"{len(errors)} invalid field(s).", slug="validation-error", errors=errors) from None
-
-
 def admin_problem(exc: Exception) -> Problem | None:
     """The problem an expected admin failure maps to, or None for a bug."""
     if isinstance(exc, UnknownClient):
@@ -184,8 +173,6 @@ def draft_from_json(data: Any) -> Draft:
 
 def draft_from_form(form: dict[str, Any]) -> Draft:
     """The builder page's form: `field` checkboxes (Odoo names) and a `name:<odoo>` input for each."""
-    import json
-
     chosen = form.get("field") or []
     chosen = [chosen] if isinstance(chosen, str) else list(chosen)
     fields_ = [{"odoo": odoo, "name": (form.get(f"name:{odoo}") or odoo).strip()} for odoo in chosen]

@@ -1,4 +1,4 @@
-"""Scopes: their syntax, and `requires_scope` for responders.
+"""Scopes: their syntax, `requires_scope` for responders, and `check_scopes` for the same check inline.
 
     class ProductsResource:
         @requires_scope("products:read")
@@ -10,7 +10,7 @@ The decorator leaves `required_scope` (space-separated, all needed) and
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Collection, Iterable
 
 import falcon
 
@@ -51,11 +51,7 @@ def requires_scope(*scopes: str) -> Callable[[Callable], Callable]:
     needed_set = frozenset(needed)
 
     def check(req: falcon.Request, resp: falcon.Response, resource: Any, params: dict) -> None:
-        principal = getattr(req.context, "auth", None)
-        if principal is None:
-            raise missing_token()
-        if not needed_set <= principal.scopes:
-            raise insufficient_scope(required)
+        check_scopes(req, needed_set, required)
 
     def decorate(responder: Callable) -> Callable:
         wrapped = falcon.before(check)(responder)
@@ -64,3 +60,16 @@ def requires_scope(*scopes: str) -> Callable[[Callable], Callable]:
         return wrapped
 
     return decorate
+
+
+def check_scopes(req: falcon.Request, needed: Collection[str], required: str) -> None:
+    """401 without a token, 403 unless the token carries every scope in `needed`.
+
+    `required` is `needed` as the challenge and problem show it (space-separated);
+    callers compute it once rather than on every request.
+    """
+    principal = getattr(req.context, "auth", None)
+    if principal is None:
+        raise missing_token()
+    if not principal.scopes.issuperset(needed):
+        raise insufficient_scope(required)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 from smn.auth.scopes import SCOPE_PATTERN
@@ -73,6 +74,11 @@ class Definition:
     @property
     def odoo_fields(self) -> list[str]:
         return [spec.odoo for spec in self.fields]
+
+    @cached_property
+    def fields_by_name(self) -> dict[str, FieldSpec]:
+        """Each field under its partner-facing name; built once per definition (writes look fields up)."""
+        return {spec.name: spec for spec in self.fields}
 
     def record(self, row: dict[str, Any]) -> dict[str, Any]:
         """An Odoo record as partners see it: id first, then each field under its partner name."""

@@ -44,7 +44,12 @@ class EndpointRegistry:
         return sorted(self._definitions.values(), key=lambda d: d.slug)
 
     def ensure_started(self, timeout: float = 5.0) -> None:
-        """Start the listener in this process (again after a fork) and wait for the first load."""
+        """Start the listener in this process (again after a fork) and wait for the first load.
+
+        Every request calls this: once started and loaded it returns without a lock or a wait.
+        """
+        if self._thread is not None and self._pid == current_pid() and self._loaded.is_set():
+            return
         if self._thread is None or self._pid != current_pid():
             with self._lock:
                 if self._thread is None or self._pid != current_pid():

@@ -9,16 +9,15 @@ Idempotency-Key on writes.
 """
 from __future__ import annotations
 
-import threading
-import time
-from typing import Any
+from typing import Any, Callable
 
 import falcon
 from marshmallow import RAISE, Schema, fields, validate
 
-from smn.auth.challenges import insufficient_scope, missing_token
+from smn.auth.scopes import check_scopes
 from smn.builder.definitions import Definition, FieldSpec
 from smn.builder.registry import EndpointRegistry
+from smn.cache.fresh import FreshCache
 from smn.errors import Problem
 from smn.idempotency import record_write
 from smn.odoo.client import OdooClient
@@ -38,6 +37,7 @@ from smn.schemas.pagination import JsonBoolean, JsonInteger, JsonNumber, utc_dat
 
 PREFIX = "/v1/x"
 _CACHE_ENTRIES = 512
+_NO_QUERY = Schema.from_dict({}, name="BuiltItemQuery")(unknown=RAISE)
 
 
 def body_field(spec: FieldSpec) -> fields.Field:
@@ -72,10 +72,9 @@ def query_schema(definition: Definition) -> Schema:
 
 
 def to_odoo(definition: Definition, data: dict[str, Any]) -> dict[str, Any]:
-    by_name = {spec.name: spec for spec in definition.fields}
     values = {}
     for name, value in data.items():
-        spec = by_name[name]
+        spec = definition.fields_by_name[name]
         if value is None:
             value = False
         elif spec.type == "datetime":
@@ -86,27 +85,6 @@ def to_odoo(definition: Definition, data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-class ReadCache:
-    """Reads of built endpoints with a cache TTL, per worker, keyed by slug, version and request."""
-
-    def __init__(self) -> None:
-        self._entries: dict[tuple, tuple[float, Any]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> Any:
-        entry = self._entries.get(key)
-        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
-
-    def put(self, key: tuple, ttl: int, value: Any) -> None:
-        with self._lock:
-            if len(self._entries) >= _CACHE_ENTRIES:
-                now = time.monotonic()
-                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
-                if len(self._entries) >= _CACHE_ENTRIES:
-                    self._entries.clear()
-            self._entries[key] = (time.monotonic() + ttl, value)
-
-
 class BuiltEndpointResource:
     """Serves whatever the registry holds; documents each live slug in /openapi.json."""
 
@@ -114,7 +92,8 @@ class BuiltEndpointResource:
         self.registry = registry
         self.odoo = odoo
         self.api = api
-        self.cache = ReadCache()
+        # Reads of definitions with a cache_ttl, per worker, keyed by slug, version and request.
+        self.cache: FreshCache[Any] = FreshCache(_CACHE_ENTRIES)
         self._schemas: dict[tuple[str, int], tuple[Schema, Schema]] = {}
 
     # -- lookups -----------------------------------------------------------------
@@ -123,11 +102,7 @@ class BuiltEndpointResource:
         definition = self.registry.get(slug)
         if definition is None:
             raise Problem(404, f"There is no endpoint {PREFIX}/{slug}.", slug="not-found")
-        principal = req.context.get("auth")
-        if principal is None:
-            raise missing_token()
-        if definition.scope not in principal.scopes:
-            raise insufficient_scope(definition.scope)
+        check_scopes(req, (definition.scope,), definition.scope)
         if operation not in definition.operations:
             allowed = self._allowed(definition, item=operation in ("get", "update"))
             raise falcon.HTTPMethodNotAllowed(allowed)
@@ -156,14 +131,15 @@ class BuiltEndpointResource:
             raise Problem(404, f"No record {record_id} at {PREFIX}/{definition.slug}.", slug="not-found")
         return definition.record(rows[0])
 
-    def _cached(self, definition: Definition, key: tuple, produce) -> Any:
+    def _cached(self, definition: Definition, key: tuple, produce: Callable[[], Any]) -> Any:
         if not definition.cache_ttl:
             return produce()
-        full_key = (definition.slug, definition.version, *key)
-        value = self.cache.get(full_key)
-        if value is None:
-            value = produce()
-            self.cache.put(full_key, definition.cache_ttl, value)
+        full_key = ":".join(str(part) for part in (definition.slug, definition.version, *key))
+        hit = self.cache.get(full_key)
+        if hit is not None:
+            return hit[0]
+        value = produce()
+        self.cache.put(full_key, value, definition.cache_ttl)
         return value
 
     # -- responders --------------------------------------------------------------
@@ -191,7 +167,7 @@ class BuiltEndpointResource:
 
     def on_get_item(self, req: falcon.Request, resp: falcon.Response, slug: str, record_id: int) -> None:
         definition = self._definition(req, slug, "get")
-        parse_query(req, Schema.from_dict({})(unknown=RAISE))
+        parse_query(req, _NO_QUERY)
         self._through_reads(req, resp, slug, lambda: send_etagged(req, resp, self._cached(
             definition, ("get", record_id), lambda: self._read_one(definition, record_id))))
 

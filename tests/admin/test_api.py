@@ -112,7 +112,8 @@ def test_client_lifecycle(client, admin, database_url, smn_auth):
     assert rotated.json["client_secret"] != secret
     for action in ("revoke-all", "disable", "enable"):
         assert admin.post(f"/admin/api/clients/{client_id}/{action}").status_code == 200
-    assert admin.post(f"/admin/api/clients/{client_id}/explode").status_code == 404
+    unknown = admin.post(f"/admin/api/clients/{client_id}/explode")
+    assert unknown.status_code == 404 and "rotate-secret" in unknown.json["detail"]
     assert admin.post("/admin/api/clients/nobody/disable").status_code == 404
 
     assert audit_actions(database_url, admin.username) == [
@@ -127,6 +128,21 @@ def test_invalid_client_input_is_422(admin):
     result = admin.post("/admin/api/clients", json={"name": "", "scopes": "bad scope!", "burst": -1})
     assert result.status_code == 422
     assert {error["field"] for error in result.json["errors"]} >= {"name", "burst"}
+    assert result.json["detail"] == "The request has 2 invalid fields."  # the partner API's wording
+
+
+def test_client_input_must_be_a_json_object(admin):
+    result = admin.post("/admin/api/clients", json=["acme"])
+    assert result.status_code == 422 and result.json["type"] == "/problems/validation-error"
+    assert result.json["errors"] == [{"field": "body", "message": "Must be a JSON object."}]
+
+
+def test_unknown_actions_on_pages_are_404(client, admin):
+    created = admin.post("/admin/api/clients", json={"name": f"pages-{admin.username}", "scopes": "products:read"})
+    client_id = created.json["client"]["client_id"]
+    for path in (f"/admin/clients/{client_id}/explode", "/admin/jobs/0b6f7c1e-8d44-4a8e-9f1c-5b2a3e7d9c01/explode",
+                 "/admin/endpoints/companies/delete"):
+        assert client.simulate_post(path, headers=admin.headers()).status_code == 404, path
 
 
 def test_keys_rotate(admin, database_url):
@@ -153,6 +169,9 @@ def test_overview_jobs_alerts(admin, services, database_url):
                                           'Odoo said no', 'req-1') RETURNING id::text""")[0][0]
     job = admin.get(f"/admin/api/jobs/{job_id}").json
     assert job["body"] == {"a": 1} and job["last_error"] == "Odoo said no" and job["request_id"] == "req-1"
+    assert job["created_at"].endswith("Z") and job["finished_at"] is None  # as partners see jobs (UTC, Z)
+    unknown = admin.post(f"/admin/api/jobs/{job_id}/explode")
+    assert unknown.status_code == 404 and "retry, cancel" in unknown.json["detail"]
     assert admin.post(f"/admin/api/jobs/{job_id}/retry").json["status"] == "queued"
     assert admin.post(f"/admin/api/jobs/{job_id}/cancel").json["status"] == "cancelled"
     assert admin.get("/admin/api/jobs", params={"status": "cancelled"}).json["counts"]["cancelled"] >= 1

@@ -65,7 +65,10 @@ def test_built_endpoint_serves_partners(client, admin, companies, make_client, t
     assert client.simulate_get("/v1/x/companies", headers=bearer(token), params={"limit": 21}).status_code == 422
     assert client.simulate_get("/v1/x/companies").status_code == 401
     other = token_for(make_client(["products:read"]))
-    assert client.simulate_get("/v1/x/companies", headers=bearer(other)).status_code == 403
+    refused = client.simulate_get("/v1/x/companies", headers=bearer(other))
+    assert refused.status_code == 403 and refused.json["required_scope"] == "companies:read"
+    assert refused.headers["www-authenticate"] == \
+        'Bearer realm="smn", error="insufficient_scope", scope="companies:read"'
     assert client.simulate_get("/v1/x/nothing-here", headers=bearer(token)).status_code == 404
 
 
@@ -101,6 +104,8 @@ def test_disable_history_and_rollback(client, admin, companies, make_client, tok
     narrower = admin.post("/admin/api/endpoints", json={**COMPANIES, "operations": ["list"]})
     assert narrower.json["version"] == companies["version"] + 1
     assert client.simulate_get("/v1/x/companies/1", headers=bearer(token)).status_code == 405
+    unknown = admin.post("/admin/api/endpoints/companies/delete")
+    assert unknown.status_code == 404 and "disable, enable" in unknown.json["detail"]
     assert admin.post("/admin/api/endpoints/companies/disable").json["enabled"] is False
     assert client.simulate_get("/v1/x/companies", headers=bearer(token)).status_code == 404
     assert "/v1/x/companies" not in client.simulate_get("/openapi.json").json["paths"]

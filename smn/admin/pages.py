@@ -25,6 +25,7 @@ from smn.admin.web import (
 from smn.builder.definitions import OPERATIONS, SUPPORTED_TYPES, Definition, DefinitionError, Draft
 from smn.errors import Problem
 from smn.odoo.errors import OdooError
+from smn.representation import not_modified
 from smn.resources.partner_base import load
 from smn.schemas.jobs import JOB_STATUSES
 
@@ -320,11 +321,11 @@ class StaticFile(AdminPage):
         data = self.files.get(name)
         if data is None:
             raise Problem(404, "No such file.", slug="not-found")
-        resp.content_type = STATIC_TYPES["." + name.rsplit(".", 1)[-1]]
         resp.etag = self.etags[name]
         secure_headers(resp)
         resp.cache_control = ["public", "max-age=300"]
-        if any(tag == self.etags[name] for tag in req.if_none_match or ()):
+        if not_modified(req, self.etags[name]):
             resp.status = falcon.HTTP_304
             return
+        resp.content_type = STATIC_TYPES["." + name.rsplit(".", 1)[-1]]
         resp.data = data

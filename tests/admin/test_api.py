@@ -189,3 +189,11 @@ def test_admin_api_is_in_openapi_under_its_tag(client):
     assert "/admin/api/clients" in document["paths"]
     assert document["paths"]["/admin/api/clients"]["post"]["tags"] == ["Admin"]
     assert document["paths"]["/admin/clients"]["get"]["tags"] == ["Admin UI"]
+
+
+def test_admin_static_files_revalidate_with_their_etag_or_star(client):
+    first = client.simulate_get("/admin/static/admin.css")
+    assert first.status_code == 200 and first.headers["etag"]
+    for tag in (first.headers["etag"], "*"):
+        assert client.simulate_get("/admin/static/admin.css", headers={"If-None-Match": tag}).status_code == 304
+    assert client.simulate_get("/admin/static/admin.css", headers={"If-None-Match": '"other"'}).status_code == 200

@@ -20,7 +20,7 @@ def test_request_ids_draw_randomness_in_batches(monkeypatch):
     draws = []
     real = os.urandom
     monkeypatch.setattr(smn.context.os, "urandom", lambda n: draws.append(n) or real(n))
-    monkeypatch.setattr(smn.context, "_random_hex", smn.context._RandomHex())
+    monkeypatch.setattr(smn.context, "_request_ids", smn.context._RequestIds())
     ids = {new_request_id() for _ in range(1_000)}
     assert len(ids) == 1_000 and len(draws) == 4
 

@@ -47,6 +47,8 @@ class AuthState:
         self._revoked: dict[str, float] = {}
         self._keyset: KeySet = EMPTY_KEYSET
         self.loaded_at: float | None = None  # epoch seconds of the last full reload (metrics)
+        self.generation = 0
+        """Bumped by every change to clients, revocations or keys: a verifier's admissions are good until it moves."""
         self._listener: _Listener | None = None
         self._reset_process_state()
 
@@ -131,6 +133,7 @@ class AuthState:
         with self._lock:
             self._clients, self._revoked, self._keyset = clients, revoked, keyset
             self.loaded_at = time.time()
+            self.generation += 1
         self._ready.set()
 
     def put_client(self, client_id: str, record: ClientRecord | None) -> None:
@@ -139,6 +142,7 @@ class AuthState:
                 self._clients.pop(client_id, None)
             else:
                 self._clients[client_id] = record
+            self.generation += 1
 
     def learn_client(self, record: ClientRecord) -> None:
         """Add a client the view has not heard of yet (a token issued before its NOTIFY arrived).
@@ -147,22 +151,28 @@ class AuthState:
         """
         with self._lock:
             self._clients.setdefault(record.client_id, record)
+            self.generation += 1
 
     def add_revoked(self, jti: str, expires_at: float) -> None:
         with self._lock:
             self._revoked[jti] = expires_at
+            self.generation += 1
 
     def drop_revoked(self, jti: str) -> None:
         with self._lock:
             self._revoked.pop(jti, None)
+            self.generation += 1
 
     def set_keyset(self, keyset: KeySet) -> None:
-        self._keyset = keyset
+        with self._lock:
+            self._keyset = keyset
+            self.generation += 1
 
     def purge(self, now: float) -> None:
         """Forget revocations of tokens that are past expiry (plus leeway): exp rejects them anyway."""
         with self._lock:
             self._revoked = {jti: exp for jti, exp in self._revoked.items() if exp + self.leeway >= now}
+            self.generation += 1
 
     def markers_awaited(self) -> set[str]:
         with self._sync:

@@ -3,8 +3,10 @@
 Verification binds the algorithm to the key found by `kid`, never to the
 token's header, so a token cannot pick a weaker algorithm (HS256 "signed"
 with a public key, or "none"). A bounded LRU of already verified tokens skips
-repeated signature checks; expiry, revocation and the client's state are
-checked on every request, cached or not.
+repeated signature checks. Expiry, revocation, the key and the client's state
+are checked again whenever the auth view changes (AuthState.generation) or
+the token or its key reaches its end of validity; in between, the same token
+gets the same admission without repeating them (issue #7).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import jwt
 
@@ -95,6 +98,14 @@ class VerifiedCache:
         return len(self._data)
 
 
+class _Admission(NamedTuple):
+    """A token admitted while the auth view was at `generation`; it stands until `until` (epoch seconds)."""
+
+    generation: int
+    until: float
+    principal: Principal
+
+
 class TokenVerifier:
     """Bearer token -> Principal, or TokenRejected; reads only the in-memory AuthState."""
 
@@ -106,6 +117,7 @@ class TokenVerifier:
         self.leeway = settings.jwt_leeway
         self.max_lifetime = settings.token_max_ttl
         self.cache = VerifiedCache(settings.auth_cache_size)
+        self._admissions: dict[str, _Admission] = {}
 
     def ready(self) -> None:
         """Raise AuthUnavailable unless the view is loaded (waits briefly on a cold start)."""
@@ -114,8 +126,35 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Principal:
         self.ready()
+        now = time.time()
+        admission = self._admissions.get(token)
+        if admission is not None and admission.generation == self.state.generation and now < admission.until:
+            return admission.principal
+        generation = self.state.generation  # read before admit: a change made meanwhile voids this admission
         access = self.decode(token)
-        return self.admit(access, time.time())
+        principal = self.admit(access, now)
+        self._remember(token, _Admission(generation, self._admitted_until(access), principal))
+        return principal
+
+    def _admitted_until(self, access: AccessToken) -> float:
+        """When admit's verdict on `access` changes with no change to the auth view: expiry or key retirement."""
+        until = access.expires_at + self.leeway
+        key = self.state.key(access.kid)
+        if key is not None and key.retire_after is not None:
+            until = min(until, key.retire_after)
+        return until
+
+    def _remember(self, token: str, admission: _Admission) -> None:
+        """Bounded like the verified cache (SMN_AUTH_CACHE_SIZE; 0 keeps none); emptied when full.
+
+        Plain dict reads and writes are atomic under the GIL, so the request
+        path takes no lock; emptying costs one re-admission per live token.
+        """
+        if not self.cache.size:
+            return
+        if len(self._admissions) >= self.cache.size:
+            self._admissions.clear()
+        self._admissions[token] = admission
 
     def decode(self, token: str) -> AccessToken:
         """Signature and claims (cached); says nothing about revocation or the client."""

@@ -17,6 +17,10 @@ from smn.errors import Problem
 from smn.ratelimit import Decision, RateLimiter
 
 
+_MAX_POLICIES = 4096
+"""Client policies remembered per process; past that the memo starts again (one recomputation per client)."""
+
+
 class RateLimitMiddleware:
     """Runs after AuthMiddleware (it needs req.context.client); public routes are not limited here."""
 
@@ -26,6 +30,18 @@ class RateLimitMiddleware:
         self.default_rate = default_rate
         self.default_burst = default_burst
         self.on_reject = on_reject
+        self._policies: dict[str, tuple[object, tuple[float, int] | None]] = {}
+
+    def client_policy(self, client: object) -> tuple[float, int] | None:
+        """`policy(client)`, worked out once per client record (a changed record is a new object)."""
+        known = self._policies.get(client.client_id)  # type: ignore[attr-defined]
+        if known is not None and known[0] is client:
+            return known[1]
+        policy = self.policy(client)
+        if len(self._policies) >= _MAX_POLICIES:
+            self._policies.clear()
+        self._policies[client.client_id] = (client, policy)  # type: ignore[attr-defined]
+        return policy
 
     def policy(self, client: object) -> tuple[float, int] | None:
         """(rate, burst) for this client: its own, else the settings' defaults; None = not limited."""
@@ -40,7 +56,7 @@ class RateLimitMiddleware:
         client = getattr(req.context, "client", None)
         if client is None:
             return
-        policy = self.policy(client)
+        policy = self.client_policy(client)
         if policy is None:
             return
         decision = self.limiter.acquire(client.client_id, *policy)
@@ -57,16 +73,17 @@ class RateLimitMiddleware:
 
 def rate_limit_headers(decision: Decision) -> list[tuple[str, str]]:
     """The four fields, as the (name, value) pairs Falcon's set_headers takes fastest."""
+    limit, policy = _limit_and_policy(decision.limit, decision.rate)
     return [
-        ("RateLimit-Limit", str(decision.limit)),
+        ("RateLimit-Limit", limit),
         ("RateLimit-Remaining", str(decision.remaining)),
         ("RateLimit-Reset", str(decision.reset)),
-        ("RateLimit-Policy", _policy(decision.limit, decision.rate)),
+        ("RateLimit-Policy", policy),
     ]
 
 
 @lru_cache(maxsize=1024)
-def _policy(limit: int, rate: float) -> str:
+def _limit_and_policy(limit: int, rate: float) -> tuple[str, str]:
     """Policies are few (one per client at most) and the same on every response: formatted once."""
     window = max(1, math.ceil(limit / rate))
-    return f'{limit};w={window};comment="token bucket, {rate:g}/s"'
+    return str(limit), f'{limit};w={window};comment="token bucket, {rate:g}/s"'

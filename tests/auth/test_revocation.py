@@ -215,6 +215,42 @@ def test_the_cache_skips_signatures_but_never_revocation(isolated_app, smn_auth,
     assert _status(worker, token) == 401
 
 
+def test_a_repeated_token_is_admitted_once_while_the_view_is_unchanged(isolated_app, token, monkeypatch):
+    app, auth = isolated_app()
+    worker = testing.TestClient(app)
+    admitted = []
+    original = auth.verifier.admit
+    monkeypatch.setattr(auth.verifier, "admit", lambda *a: admitted.append(1) or original(*a))
+    assert [_status(worker, token) for _ in range(10)] == [200] * 10
+    assert admitted == [1]
+
+
+def test_any_change_to_the_view_voids_admissions(isolated_app, smn_auth, acme, token, token_for):
+    app, auth = isolated_app()
+    worker = testing.TestClient(app)
+    other = token_for(acme)
+    assert _status(worker, token) == 200 and _status(worker, other) == 200
+    smn_auth.service.revoke_token(jti_of(token), "admitted before", "pytest")
+    assert auth.state.sync()
+    assert _status(worker, token) == 401
+    assert _status(worker, other) == 200
+    smn_auth.service.disable_client(acme.client_id)
+    assert auth.state.sync()
+    assert _status(worker, other) == 401
+
+
+def test_an_admission_ends_when_the_token_expires(isolated_app, token, monkeypatch):
+    import smn.auth.tokens as tokens
+
+    app, auth = isolated_app()
+    worker = testing.TestClient(app)
+    assert _status(worker, token) == 200
+    expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
+    late = expires_at + auth.verifier.leeway + 1
+    monkeypatch.setattr(tokens, "time", type("Clock", (), {"time": staticmethod(lambda: late)}))
+    assert _status(worker, token) == 401
+
+
 def test_expired_revocations_leave_memory_and_later_the_table(isolated_app, db, acme):
     app, auth = isolated_app(auth_resync_interval=1)
     db("INSERT INTO revoked_tokens (jti, client_id, expires_at, revoked_by) VALUES "

@@ -63,6 +63,25 @@ def test_public_routes_are_not_limited(client):
     assert "ratelimit-limit" not in client.simulate_get("/healthz").headers
 
 
+def test_a_clients_policy_is_worked_out_once_per_record(monkeypatch):
+    from types import SimpleNamespace
+
+    from smn.middleware.rate_limit import RateLimitMiddleware
+
+    middleware = RateLimitMiddleware(limiter=None, default_rate=5, default_burst=0)
+    worked_out = []
+    original = middleware.policy
+    monkeypatch.setattr(middleware, "policy", lambda client: worked_out.append(client) or original(client))
+    record = SimpleNamespace(client_id="smn_policy", rate_per_second=2.0, burst=None)
+    assert [middleware.client_policy(record) for _ in range(5)] == [(2.0, 4)] * 5
+    assert len(worked_out) == 1
+    changed = SimpleNamespace(client_id="smn_policy", rate_per_second=None, burst=7)
+    assert middleware.client_policy(changed) == (5.0, 7)
+    assert middleware.client_policy(SimpleNamespace(client_id="smn_unlimited", rate_per_second=0, burst=None)) == (
+        5.0, 10)
+    assert len(worked_out) == 3
+
+
 def test_rejections_are_counted_in_metrics(client, limited, make_client, token_for):
     api_client, headers = limited(0.1, 1)
     client.simulate_get(WHOAMI, headers=headers)

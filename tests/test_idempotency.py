@@ -224,6 +224,33 @@ def test_auth_housekeeping_purges_expired_keys_and_old_failures(settings, databa
     assert _key_exists(database, live)
 
 
+class _DeletingCursor:
+    """Stands for the housekeeping cursor: each DELETE removes what is left, `batch` rows at most."""
+
+    def __init__(self, expired: int) -> None:
+        self.expired = expired
+        self.statements = 0
+        self.rowcount = -1
+
+    def execute(self, sql: str, params: tuple) -> None:
+        assert sql.lstrip().startswith("DELETE FROM idempotency_keys")
+        self.statements += 1
+        self.rowcount = min(self.expired, params[0])
+        self.expired -= self.rowcount
+
+
+def test_a_purge_goes_on_while_batches_come_back_full() -> None:
+    cursor = _DeletingCursor(2_500)
+    assert IdempotencyStore.purge(cursor) == 2_500
+    assert cursor.statements == 3 and cursor.expired == 0
+
+
+def test_a_purge_stops_after_its_batch_limit() -> None:
+    cursor = _DeletingCursor(25)
+    assert IdempotencyStore.purge(cursor, batch=10, max_batches=2) == 20
+    assert cursor.statements == 2 and cursor.expired == 5
+
+
 def test_fingerprint_ignores_key_order_and_spacing() -> None:
     assert fingerprint("POST", "/v1/orders", {"a": 1, "b": [1, 2]}) == \
         fingerprint("POST", "/v1/orders", {"b": [1, 2], "a": 1})

@@ -150,8 +150,9 @@ class AuthState:
         Only ever adds: a record read earlier must not overwrite a newer one the listener applied.
         """
         with self._lock:
-            self._clients.setdefault(record.client_id, record)
-            self.generation += 1
+            if record.client_id not in self._clients:
+                self._clients[record.client_id] = record
+                self.generation += 1
 
     def add_revoked(self, jti: str, expires_at: float) -> None:
         with self._lock:

@@ -239,6 +239,18 @@ def test_any_change_to_the_view_voids_admissions(isolated_app, smn_auth, acme, t
     assert _status(worker, other) == 401
 
 
+def test_issuing_tokens_to_a_known_client_keeps_admissions(isolated_app, acme):
+    import dataclasses
+
+    _, auth = isolated_app()
+    known = auth.state.client(acme.client_id)
+    generation = auth.state.generation
+    auth.state.learn_client(known)
+    assert auth.state.generation == generation
+    auth.state.learn_client(dataclasses.replace(known, client_id="smn_0000000000000000new"))
+    assert auth.state.generation == generation + 1
+
+
 def test_an_admission_ends_when_the_token_expires(isolated_app, token, monkeypatch):
     import smn.auth.tokens as tokens
 

@@ -39,11 +39,19 @@ def limits(data: dict) -> ClientLimits:
     return ClientLimits(data.get("callback_url"), data.get("rate_per_second"), data.get("burst"))
 
 
+LIMIT_MEMBERS = frozenset({"callback_url", "rate_per_second", "burst"})
+
+
 def merged_limits(admin, client_id: str, data: dict) -> ClientLimits | None:
-    """The client's limits with the members `data` sends (null clears one); None when it sends none."""
-    given = {"callback_url", "rate_per_second", "burst"} & set(data)
+    """The client's limits with the members `data` sends (null clears one); None when it sends none.
+
+    The client is read only when `data` leaves a member out (the pages' form always sends all three).
+    """
+    given = LIMIT_MEMBERS & set(data)
     if not given:
         return None
+    if given == LIMIT_MEMBERS:
+        return limits(data)
     with expected_failures():
         record = admin.service.auth.get_client(client_id)
     merged = {"callback_url": record.callback_url, "rate_per_second": record.record.rate_per_second,

@@ -13,6 +13,7 @@ from smn.admin.ops import NotFound
 from smn.auth.clients import ClientInfo, NewClient
 from smn.auth.keys import KeyInfo
 from smn.auth.revocations import IssuedToken
+from smn.auth.scopes import InvalidScope
 from smn.auth.service import AuthService
 from smn.builder.definitions import Definition, DefinitionError, Draft, build
 from smn.builder.registry import EndpointRegistry
@@ -53,21 +54,28 @@ class AdminService:
 
     def update_client(self, actor: str, client_id: str, scopes: str | None, limits: ClientLimits | None
                       ) -> ClientInfo:
-        info = self.auth.get_client(client_id)
+        try:
+            info = self._write_client(client_id, scopes, limits)
+        except InvalidScope:
+            self.auth.get_client(client_id)  # an unknown client answers 404 before a bad scope answers 422
+            raise
         changes: dict[str, Any] = {}
         if scopes is not None:
-            info = self.auth.set_scopes(info.client_id, scopes)
             changes["scopes"] = sorted(info.scopes)
         if limits is not None:
-            self.auth.database.execute(
-                """UPDATE api_clients SET callback_url = %s, rate_per_second = %s, burst = %s, updated_at = now()
-                   WHERE client_id = %s""",
-                (limits.callback_url, limits.rate_per_second, limits.burst, info.client_id))
-            info = self.auth.get_client(info.client_id)
             changes.update(callback_url=limits.callback_url, rate_per_second=limits.rate_per_second,
                            burst=limits.burst)
         self.audit.record(actor, "client.update", info.client_id, **changes)
         return info
+
+    def _write_client(self, client_id: str, scopes: str | None, limits: ClientLimits | None) -> ClientInfo:
+        """One statement: an UPDATE of what changes, or a read when nothing does."""
+        clients = self.auth.clients
+        if limits is not None:
+            return clients.set_limits(client_id, limits.callback_url, limits.rate_per_second, limits.burst, scopes)
+        if scopes is not None:
+            return clients.set_scopes(client_id, scopes)
+        return clients.get(client_id)
 
     def client_action(self, actor: str, client_id: str, action: str) -> tuple[ClientInfo, str | None]:
         """disable, enable, revoke-all or rotate-secret; the new secret (rotate only) is returned once.

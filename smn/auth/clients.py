@@ -138,6 +138,20 @@ class ClientStore:
     def set_scopes(self, ref: str, scopes: Iterable[str] | str) -> ClientInfo:
         return self._update(ref, "scopes = %s", (list(parse_scopes(scopes)),))
 
+    def set_callback_url(self, ref: str, url: str | None) -> ClientInfo:
+        """Where finished outbox jobs are POSTed (None stops callbacks)."""
+        return self._update(ref, "callback_url = %s", (url,))
+
+    def set_limits(self, ref: str, callback_url: str | None, rate_per_second: float | None, burst: int | None,
+                   scopes: Iterable[str] | str | None = None) -> ClientInfo:
+        """The callback URL and rate limit (None clears one), and the scopes when given, in one UPDATE."""
+        assignments = "callback_url = %s, rate_per_second = %s, burst = %s"
+        params: tuple = (callback_url, rate_per_second, burst)
+        if scopes is not None:
+            assignments += ", scopes = %s"
+            params += (list(parse_scopes(scopes)),)
+        return self._update(ref, assignments, params)
+
     def revoke_all(self, ref: str) -> ClientInfo:
         """Every token issued until now is refused from now on (tokens_not_before = now())."""
         return self._update(ref, "tokens_not_before = now()")

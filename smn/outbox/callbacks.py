@@ -108,9 +108,7 @@ def client_set_callback(service: Any, args: argparse.Namespace) -> int:
     if url is not None and not valid_callback_url(url):
         print("smn: the callback URL must start with http:// or https://", file=sys.stderr)
         return 1
-    client_id = service.get_client(args.client).client_id
-    service.database.execute("UPDATE api_clients SET callback_url = %s, updated_at = now() WHERE client_id = %s",
-                             (url, client_id))
+    client_id = service.clients.set_callback_url(args.client, url).client_id
     secret = callback_secret(service.settings.secret_key, client_id) if url else None
     document = {"client_id": client_id, "callback_url": url, "signing_secret": secret}
     if args.json:

@@ -124,6 +124,18 @@ def test_key_rotate_and_list(settings, smn_auth, restore_eddsa_after_cli):
     assert smn_auth.state.keyset.signing.kid == new_kid
 
 
+def test_client_set_callback_stores_and_clears_the_url(settings, smn_auth, created):
+    document, _ = created
+    result = smn(settings, "client", "set-callback", document["name"], "https://partner.example/hooks", "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["client_id"] == document["client_id"] and answer["signing_secret"]
+    assert smn_auth.service.get_client(document["client_id"]).callback_url == "https://partner.example/hooks"
+    cleared = smn(settings, "client", "set-callback", document["client_id"], "", "--json")
+    assert cleared.returncode == 0 and json.loads(cleared.stdout)["signing_secret"] is None
+    assert smn_auth.service.get_client(document["client_id"]).callback_url is None
+
+
 @pytest.fixture()
 def restore_eddsa_after_cli(smn_auth):
     yield
@@ -134,6 +146,8 @@ def restore_eddsa_after_cli(smn_auth):
 @pytest.mark.parametrize("args, message", [
     (["client", "disable", "no-such-client"], "no API client has the client_id or name 'no-such-client'"),
     (["token", "revoke", "no-such-jti"], "no token was issued with jti 'no-such-jti'"),
+    (["client", "set-callback", "no-such-client", "https://partner.example/hooks"],
+     "no API client has the client_id or name 'no-such-client'"),
     (["client", "create", "--name", "bad-scopes", "--scopes", "a b;c"], "invalid scope"),
 ])
 def test_mistakes_are_one_line_errors(settings, args, message):

@@ -8,13 +8,12 @@ from typing import Any, Iterator
 import falcon
 
 from smn.admin.audit import AuditLog
-from smn.admin.ops import NotFound, OpsView
+from smn.admin.ops import OpsView
 from smn.admin.service import AdminService
 from smn.admin.sessions import SessionStore
 from smn.auth.throttle import FailureThrottle
 from smn.admin.users import AdminUserStore
 from smn.admin.web import Renderer, admin_problem
-from smn.errors import Problem
 from smn.settings import Settings
 
 
@@ -40,8 +39,6 @@ def expected_failures() -> Iterator[None]:
     """Turn the failures an admin can cause (unknown ids, bad scopes, invalid definitions) into problems."""
     try:
         yield
-    except NotFound as exc:
-        raise Problem(404, f"Not found or not applicable: {exc.args[0]}.", slug="not-found") from None
     except Exception as exc:
         problem = admin_problem(exc)
         if problem is None:

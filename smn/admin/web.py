@@ -11,6 +11,7 @@ import jinja2
 import psycopg2.errors
 from marshmallow import Schema, fields, validate
 
+from smn.admin.ops import NotFound
 from smn.admin.sessions import COOKIE, CSRF_FIELD
 from smn.auth.clients import UnknownClient
 from smn.auth.scopes import InvalidScope
@@ -147,6 +148,8 @@ def clean_form(form: dict[str, Any]) -> dict[str, Any]:
 
 def admin_problem(exc: Exception) -> Problem | None:
     """The problem an expected admin failure maps to, or None for a bug."""
+    if isinstance(exc, NotFound):
+        return Problem(404, f"Not found or not applicable: {exc.args[0]}.", slug="not-found")
     if isinstance(exc, UnknownClient):
         return Problem(404, f"No API client {exc.args[0]!r}.", slug="not-found")
     if isinstance(exc, InvalidScope):

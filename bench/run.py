@@ -35,6 +35,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from bench.in_app import DIR_ENV, WRITE_INTERVAL, per_call_us, read_totals
+
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
 RESULTS = ROOT / "bench" / "results"
@@ -129,6 +131,8 @@ class Process:
         self.name, self.command, self.env = name, command, env
         self.log_path = VAR / "logs" / f"{name}.log"
         self.process: subprocess.Popen | None = None
+        self.in_app_dir: Path | None = None
+        """Where the workers write their in-app totals, when the app runs under bench.in_app (`--in-app`)."""
 
     def start(self) -> "Process":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -170,9 +174,17 @@ def running(process: Process, ready_url: str) -> Iterator[Process]:
         process.stop()
 
 
-def gunicorn(name: str, app: str, env: dict[str, str], port: int) -> Process:
-    return Process(name, [sys.executable, "-m", "gunicorn", "-c", "gunicorn_conf.py", app],
-                   {**env, "SMN_BIND": f"127.0.0.1:{port}"})
+def gunicorn(name: str, app: str, env: dict[str, str], port: int, in_app: bool = False) -> Process:
+    """`app` under gunicorn_conf.py; with `in_app`, wrapped by bench.in_app (thread CPU inside the app)."""
+    env = {**env, "SMN_BIND": f"127.0.0.1:{port}"}
+    folder = None
+    if in_app:
+        folder = VAR / "in-app" / name
+        shutil.rmtree(folder, ignore_errors=True)
+        app, env[DIR_ENV] = f"bench.in_app:timed({app!r})", str(folder)
+    process = Process(name, [sys.executable, "-m", "gunicorn", "-c", "gunicorn_conf.py", app], env)
+    process.in_app_dir = folder
+    return process
 
 
 @contextmanager
@@ -282,6 +294,7 @@ class Options:
     label: str = ""
     write_docs: bool = True
     rounds: int = 5
+    in_app: bool = False
 
 
 def cpu_seconds(master_pid: int) -> dict[int, tuple[float, float]]:
@@ -335,6 +348,8 @@ def measure(scenario: Scenario, base: str, options: Options, headers: dict[str, 
     if options.warmup:
         warm = {**headers, "X-Request-Id": request_id + "-warm"} if headers else {}
         run_wrk(url, lua.replace(run_id, run_id + "-warm"), seconds=options.warmup, headers=warm, **common)
+    in_app_dir = server.in_app_dir if server else None
+    in_app_before = settled_in_app_totals(in_app_dir) if in_app_dir else None
     load_before = os.getloadavg()[0]
     cpu_before = cpu_seconds(server.process.pid) if server else {}
     result = run_wrk(url, lua, seconds=options.duration, headers=headers, **common)
@@ -343,13 +358,22 @@ def measure(scenario: Scenario, base: str, options: Options, headers: dict[str, 
         result.update(cpu_figures(server.process.pid, cpu_before, result["requests"]))
     if log_path is not None:
         result.update(own_time(log_path, request_id))
+    if in_app_dir and in_app_before:
+        result["in_app_us_per_request"] = per_call_us(in_app_before, settled_in_app_totals(in_app_dir))
     print(f"  {scenario.name:20} {result['rps']:9.1f} req/s  p50 {result['p50_ms']:7.2f} ms  "
           f"p99 {result['p99_ms']:7.2f} ms  non-2xx {result['non_2xx_3xx']}  "
           f"SMN own p50 {result.get('smn_own_p50_ms', '-')} ms  CPU {result.get('cpu_us_per_request', '-')} µs/req "
           f"({result.get('cpu_system_share', 0):.0%} system, busiest worker "
-          f"{result.get('busiest_worker_cpu_share', 0):.0%} of the workers' CPU)",
+          f"{result.get('busiest_worker_cpu_share', 0):.0%} of the workers' CPU)"
+          + (f"  in app {result['in_app_us_per_request']} µs/req" if "in_app_us_per_request" in result else ""),
           flush=True)
     return {"name": scenario.name, "title": scenario.title, **result}
+
+
+def settled_in_app_totals(folder: Path) -> tuple[int, int]:
+    """The workers' in-app totals once each has written what it counted so far (bench.in_app)."""
+    time.sleep(3 * WRITE_INTERVAL)
+    return read_totals(folder)
 
 
 def own_time(log_path: Path, request_id: str) -> dict:
@@ -411,13 +435,14 @@ def measure_cpu_bound(scenarios: list[Scenario], options: Options, env: dict[str
         if any(s.target == "bare" for s in group):
             port = free_port()
             bases["bare"] = f"http://127.0.0.1:{port}"
-            servers["bare"] = stack.enter_context(running(gunicorn("bare", "bench.bare_app:app", env, port),
-                                                          bases["bare"] + "/healthz"))
+            servers["bare"] = stack.enter_context(running(
+                gunicorn("bare", "bench.bare_app:app", env, port, options.in_app), bases["bare"] + "/healthz"))
         if any(s.target == "smn" for s in group):
             port = free_port()
             bases["smn"] = f"http://127.0.0.1:{port}"
             servers["smn"] = stack.enter_context(running(
-                gunicorn("smn-cache-on", "smn.wsgi:app", {**env, "SMN_FRESH_CACHE_TTL": "products=3600"}, port),
+                gunicorn("smn-cache-on", "smn.wsgi:app", {**env, "SMN_FRESH_CACHE_TTL": "products=3600"}, port,
+                         options.in_app),
                 bases["smn"] + "/healthz"))
             headers["smn"] = {"Authorization": f"Bearer {bench_token(env, bases['smn'], run_id)}"}
         rounds: dict[str, list[dict]] = {s.name: [] for s in group}
@@ -474,7 +499,7 @@ def median_round(measured: list[dict], floor: list[dict] | None) -> dict:
 
 
 ROUND_FIELDS = ("rps", "p50_ms", "p99_ms", "cpu_us_per_request", "cpu_system_share", "busiest_worker_cpu_share",
-                "round_ratio", "load_avg_1m", "skewed_attempts")
+                "round_ratio", "load_avg_1m", "skewed_attempts", "in_app_us_per_request")
 
 
 def measure_odoo_bound(group: list[Scenario], options: Options, env: dict[str, str], odoo: object,
@@ -562,6 +587,7 @@ def round_lines(results: list[dict]) -> list[str]:
         if len(r.get("rounds", ())) < 2:
             continue
         cells = [f"{x['rps']:,.0f} req/s, {x.get('cpu_us_per_request', '–')} µs, busiest worker {share(x)}"
+                 + (f", in app {x['in_app_us_per_request']} µs" if x.get("in_app_us_per_request") else "")
                  + (f", × {x['round_ratio']:.2f}" if x.get("round_ratio") is not None else "")
                  + skew_note(x.get("skewed_attempts")) for x in r["rounds"]]
         lines.append(f"- {r['name']}: " + "; ".join(cells))
@@ -623,6 +649,8 @@ def parse(argv: list[str] | None) -> Options:
     parser.add_argument("--no-docs", action="store_true", help="write only bench/results/<run>.json")
     parser.add_argument("--rounds", type=int, default=5,
                         help="alternating rounds of the floor and the fresh-cache scenarios (median reported)")
+    parser.add_argument("--in-app", action="store_true",
+                        help="also time the thread CPU spent inside each app (bench/in_app.py; ~1 µs per request)")
     args = parser.parse_args(argv)
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     unknown = only - {s.name for s in SCENARIOS}
@@ -631,7 +659,7 @@ def parse(argv: list[str] | None) -> Options:
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     return Options(args.duration, args.warmup, args.connections, args.threads, only, args.label, not args.no_docs,
-                   args.rounds)
+                   args.rounds, args.in_app)
 
 
 def _interrupt(signum: int, frame: object) -> None:

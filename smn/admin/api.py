@@ -10,6 +10,7 @@ import falcon
 from smn.admin.context import AdminResource, actor, expected_failures
 from smn.admin.ops import job_dict
 from smn.admin.service import ClientLimits
+from smn.auth.clients import LIMIT_COLUMNS
 from smn.admin.views import (
     audit_dict,
     client_dict,
@@ -39,25 +40,9 @@ def limits(data: dict) -> ClientLimits:
     return ClientLimits(data.get("callback_url"), data.get("rate_per_second"), data.get("burst"))
 
 
-LIMIT_MEMBERS = frozenset({"callback_url", "rate_per_second", "burst"})
-
-
-def merged_limits(admin, client_id: str, data: dict) -> ClientLimits | None:
-    """The client's limits with the members `data` sends (null clears one); None when it sends none.
-
-    The client is read only when `data` leaves a member out (the pages' form always sends all three).
-    """
-    given = LIMIT_MEMBERS & set(data)
-    if not given:
-        return None
-    if given == LIMIT_MEMBERS:
-        return limits(data)
-    with expected_failures():
-        record = admin.service.auth.get_client(client_id)
-    merged = {"callback_url": record.callback_url, "rate_per_second": record.record.rate_per_second,
-              "burst": record.record.burst}
-    merged.update({key: data[key] for key in given})
-    return limits(merged)
+def limit_changes(data: dict) -> dict | None:
+    """The limit members `data` sends (null clears one), for ClientStore.set_limits; None when it sends none."""
+    return {key: data[key] for key in LIMIT_COLUMNS if key in data} or None
 
 
 class SessionApi(AdminResource):
@@ -190,7 +175,7 @@ class ClientsApi(AdminResource):
         """Edit an API client.
         ---
         summary: Edit scopes, rate limit and callback URL
-        description: Send scopes, and/or callback_url, rate_per_second and burst (together; null clears).
+        description: Send scopes and/or any of callback_url, rate_per_second and burst (null clears one; those left out keep their value).
         tags: [Admin]
         security: []
         responses: {200: {description: "The client."}, 404: {description: "No such client."}, 422: {description: "Invalid fields."}}
@@ -198,7 +183,7 @@ class ClientsApi(AdminResource):
         data = load(ClientUpdateSchema(), require_object(body(req, self)))
         with expected_failures():
             info = self.admin.service.update_client(actor(req), client_id, data.get("scopes"),
-                                                    merged_limits(self.admin, client_id, data))
+                                                    limit_changes(data))
         send_json(resp, client_dict(info))
 
     def on_post_action(self, req: falcon.Request, resp: falcon.Response, client_id: str, action: str) -> None:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import falcon
 
-from smn.admin.api import limits, login, logout, merged_limits
+from smn.admin.api import limit_changes, limits, login, logout
 from smn.admin.context import AdminPage, actor, expected_failures
 from smn.admin.sessions import LOGIN_CSRF_COOKIE, same_token
 from smn.admin.views import client_dict
@@ -144,7 +144,7 @@ class ClientPage(AdminPage):
             data["scopes"] = data.get("scopes") or ""
             with expected_failures():
                 self.admin.service.update_client(actor(req), client_id, data["scopes"],
-                                                 merged_limits(self.admin, client_id, data))
+                                                 limit_changes(data))
         except Problem as problem:
             if problem.status_code == 404:
                 raise

@@ -6,7 +6,7 @@ Each method takes the acting admin's username first and writes one audit row
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from smn.admin.audit import AuditLog
 from smn.admin.ops import NotFound
@@ -52,8 +52,9 @@ class AdminService:
                           scopes=sorted(created.info.scopes))
         return created
 
-    def update_client(self, actor: str, client_id: str, scopes: str | None, limits: ClientLimits | None
+    def update_client(self, actor: str, client_id: str, scopes: str | None, limits: Mapping[str, Any] | None
                       ) -> ClientInfo:
+        """`limits`: the members of LIMIT_COLUMNS to change (None clears one); the others keep their value."""
         try:
             info = self._write_client(client_id, scopes, limits)
         except InvalidScope:
@@ -62,20 +63,15 @@ class AdminService:
         changes: dict[str, Any] = {}
         if scopes is not None:
             changes["scopes"] = sorted(info.scopes)
-        if limits is not None:
-            changes.update(callback_url=limits.callback_url, rate_per_second=limits.rate_per_second,
-                           burst=limits.burst)
+        if limits:
+            changes.update(callback_url=info.callback_url, rate_per_second=info.record.rate_per_second,
+                           burst=info.record.burst)
         self.audit.record(actor, "client.update", info.client_id, **changes)
         return info
 
-    def _write_client(self, client_id: str, scopes: str | None, limits: ClientLimits | None) -> ClientInfo:
+    def _write_client(self, client_id: str, scopes: str | None, limits: Mapping[str, Any] | None) -> ClientInfo:
         """One statement: an UPDATE of what changes, or a read when nothing does."""
-        clients = self.auth.clients
-        if limits is not None:
-            return clients.set_limits(client_id, limits.callback_url, limits.rate_per_second, limits.burst, scopes)
-        if scopes is not None:
-            return clients.set_scopes(client_id, scopes)
-        return clients.get(client_id)
+        return self.auth.clients.set_limits(client_id, limits or {}, scopes)
 
     def client_action(self, actor: str, client_id: str, action: str) -> tuple[ClientInfo, str | None]:
         """disable, enable, revoke-all or rotate-secret; the new secret (rotate only) is returned once.

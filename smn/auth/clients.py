@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from smn.auth.hashing import dummy_hash, hash_secret, new_secret, verify_secret
 from smn.auth.models import CLIENT_ID_PATTERN, ClientRecord
@@ -14,6 +14,8 @@ from smn.db import Database
 _RECORD_COLUMNS = ("client_id, name, scopes, active, extract(epoch FROM tokens_not_before)::float8, "
                    "rate_per_second::float8, burst")
 _INFO_COLUMNS = _RECORD_COLUMNS + ", callback_url, contact, created_at, updated_at, secret_rotated_at"
+LIMIT_COLUMNS = ("callback_url", "rate_per_second", "burst")
+"""What `ClientStore.set_limits` changes: where finished jobs are POSTed, and the rate limit."""
 
 
 class UnknownClient(LookupError):
@@ -138,19 +140,25 @@ class ClientStore:
     def set_scopes(self, ref: str, scopes: Iterable[str] | str) -> ClientInfo:
         return self._update(ref, "scopes = %s", (list(parse_scopes(scopes)),))
 
-    def set_callback_url(self, ref: str, url: str | None) -> ClientInfo:
-        """Where finished outbox jobs are POSTed (None stops callbacks)."""
-        return self._update(ref, "callback_url = %s", (url,))
+    def set_limits(self, ref: str, limits: Mapping[str, Any], scopes: Iterable[str] | str | None = None
+                   ) -> ClientInfo:
+        """The members of LIMIT_COLUMNS that `limits` has (None clears one), and the scopes when given: one UPDATE.
 
-    def set_limits(self, ref: str, callback_url: str | None, rate_per_second: float | None, burst: int | None,
-                   scopes: Iterable[str] | str | None = None) -> ClientInfo:
-        """The callback URL and rate limit (None clears one), and the scopes when given, in one UPDATE."""
-        assignments = "callback_url = %s, rate_per_second = %s, burst = %s"
-        params: tuple = (callback_url, rate_per_second, burst)
+        Members left out keep their stored value, so two admins changing
+        different members at once do not undo each other's change.
+        """
+        unknown = set(limits) - set(LIMIT_COLUMNS)
+        if unknown:
+            raise ValueError(f"not a client limit: {', '.join(sorted(unknown))}")
+        columns = [column for column in LIMIT_COLUMNS if column in limits]
+        assignments = [f"{column} = %s" for column in columns]
+        params: list[Any] = [limits[column] for column in columns]
         if scopes is not None:
-            assignments += ", scopes = %s"
-            params += (list(parse_scopes(scopes)),)
-        return self._update(ref, assignments, params)
+            assignments.append("scopes = %s")
+            params.append(list(parse_scopes(scopes)))
+        if not assignments:
+            return self.get(ref)
+        return self._update(ref, ", ".join(assignments), tuple(params))
 
     def revoke_all(self, ref: str) -> ClientInfo:
         """Every token issued until now is refused from now on (tokens_not_before = now())."""

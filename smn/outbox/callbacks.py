@@ -108,7 +108,7 @@ def client_set_callback(service: Any, args: argparse.Namespace) -> int:
     if url is not None and not valid_callback_url(url):
         print("smn: the callback URL must start with http:// or https://", file=sys.stderr)
         return 1
-    client_id = service.clients.set_callback_url(args.client, url).client_id
+    client_id = service.clients.set_limits(args.client, {"callback_url": url}).client_id
     secret = callback_secret(service.settings.secret_key, client_id) if url else None
     document = {"client_id": client_id, "callback_url": url, "signing_secret": secret}
     if args.json:

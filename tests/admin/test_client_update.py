@@ -32,14 +32,14 @@ def test_a_limits_patch_is_one_update_and_one_audit_row(admin, make_client, smn_
     assert (record.rate_per_second, record.burst) == (2.5, 4)
 
 
-def test_a_partial_limits_patch_reads_the_others_once(admin, make_client, monkeypatch):
-    """Only burst sent: one read to keep the other two, 4 statements (6 before)."""
+def test_a_partial_limits_patch_changes_only_what_it_sends(admin, make_client, monkeypatch):
+    """Only burst sent: the UPDATE sets burst alone, no read first; 3 statements (6 before)."""
     acme = make_client(["products:read"], rate_per_second=5, burst=10, callback_url="https://p.example/cb")
     result, statements = patch_counting_statements(admin, monkeypatch, acme.client_id, {"burst": 20})
     assert result.status_code == 200, result.text
     assert (result.json["callback_url"], result.json["rate_per_second"], result.json["burst"]) == (
         "https://p.example/cb", 5, 20)
-    assert len(statements) == 4
+    assert statements == ["fetch_one", "fetch_one", "execute"]
 
 
 def test_scopes_and_limits_together_change_both(admin, make_client, smn_auth, monkeypatch):

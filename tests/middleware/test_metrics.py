@@ -16,10 +16,12 @@ from tests.fixtures.auth import bearer
 
 
 @pytest.fixture()
-def scrape(client, make_client, token_for):
+def scrape(client, services, make_client, token_for):
     headers = bearer(token_for(make_client(["metrics:read"])))
 
     def get() -> dict[tuple, float]:
+        # The gauges are this process's: another app a test built may have refreshed them last.
+        services.metrics.refresh()
         response = client.simulate_get("/metrics", headers=headers)
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("text/plain")

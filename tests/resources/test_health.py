@@ -29,7 +29,10 @@ def test_readyz_names_postgres_when_it_fails(settings, sandbox):
 
     broken = settings.replace(database_url="postgresql://nobody@127.0.0.1:1/none")
     app = create_app(broken, build_services(broken))
-    response = testing.TestClient(app).simulate_get("/readyz")
+    try:
+        response = testing.TestClient(app).simulate_get("/readyz")
+    finally:
+        app.smn_services.close()  # its metrics refresher would go on setting this process's gauges
     assert response.status_code == 503
     assert response.json["checks"]["postgresql"] == "unreachable"
     assert response.json["checks"]["odoo"] == "ok"

@@ -23,3 +23,14 @@ os.register_at_fork(after_in_child=_forked)
 def current_pid() -> int:
     """os.getpid(), without the system call."""
     return _pid
+
+
+def is_running(pid: int) -> bool:
+    """True while a process `pid` exists (one we may not signal counts too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -10,6 +10,7 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from smn.process import is_running
 from tests.auth.test_gunicorn_revocation import Gunicorn, _request
 from tests.fixtures.auth import bearer
 
@@ -25,14 +26,6 @@ def _samples(text: str) -> dict[tuple, float]:
         for sample in family.samples:
             found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.mark.slow
@@ -58,9 +51,9 @@ def test_counters_are_summed_across_workers(settings, sandbox, tmp_path, make_cl
         # Nothing scrapes an old worker meanwhile (a scrape would fold that worker's tally itself).
         os.kill(server.process.pid, signal.SIGHUP)
         deadline = time.monotonic() + 60
-        while any(_alive(pid) for pid in served) and time.monotonic() < deadline:
+        while any(is_running(pid) for pid in served) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not any(_alive(pid) for pid in served), "the old workers did not exit"
+        assert not any(is_running(pid) for pid in served), "the old workers did not exit"
         answer = _request(f"{server.base}/metrics", scrape_headers)
         assert answer[0] == 200, answer[1]
         after = _samples(answer[1].decode())

@@ -20,3 +20,14 @@ def test_current_pid_is_this_process_and_the_childs_after_a_fork():
     os.waitpid(child, 0)
     assert seen == actual == str(child)
     assert current_pid() == os.getpid()
+
+
+def test_is_running_tells_a_live_process_from_a_finished_one():
+    import subprocess
+    import sys
+
+    from smn.process import is_running
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert is_running(os.getpid()) and not is_running(child.pid)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import psycopg2
 
+from smn.process import is_running
+
 log = logging.getLogger("smn.db")
 
 
@@ -88,19 +90,9 @@ def forget_dead_holders(pgdata: Path, lock: AbstractContextManager) -> list[int]
             pids = json.loads(path.read_text())
         except (OSError, ValueError):
             return []
-        alive = [pid for pid in pids if _running(pid)]
+        alive = [pid for pid in pids if is_running(pid)]
         if alive != pids:
             log.info("embedded PostgreSQL: dropped holders that no longer run",
                      extra={"pids": sorted(set(pids) - set(alive))})
             path.write_text(json.dumps(alive))
         return alive
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from abc import ABCMeta, abstractmethod
 import selectors
 import threading
 import time
@@ -25,8 +26,8 @@ MAX_BACKOFF = 5.0
 """Seconds between reconnection attempts at most (0.25 s, doubling, after the first failure)."""
 
 
-class NotifyListener(threading.Thread):
-    """Subclasses set `channel`, `application_name`, `log` and `resync_interval`, and define `load` and `notified`."""
+class NotifyListener(threading.Thread, metaclass=ABCMeta):
+    """Subclasses set `channel`, `application_name` and `log`, and define `resync_interval`, `load` and `notified`."""
 
     channel: str
     application_name: str
@@ -43,16 +44,17 @@ class NotifyListener(threading.Thread):
         self._loaded = False
 
     @property
+    @abstractmethod
     def resync_interval(self) -> float:
-        raise NotImplementedError
+        """Seconds between two full loads while connected."""
 
+    @abstractmethod
     def load(self, cur: Any) -> None:
         """Load the whole view (after each connect and every resync_interval)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def notified(self, cur: Any, notifications: list[psycopg2.extensions.Notify]) -> None:
         """Apply a batch of notifications."""
-        raise NotImplementedError
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()

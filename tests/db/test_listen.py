@@ -7,9 +7,10 @@ import threading
 import time
 from typing import Any
 
-import psycopg2
+import pytest
 
 from smn.db.listen import NotifyListener
+from tests.auth.helpers import sql
 
 CHANNEL = "smn_test_listen"
 
@@ -47,13 +48,7 @@ class RecordingListener(NotifyListener):
 
 
 def _notify(database_url: str, payload: str) -> None:
-    conn = psycopg2.connect(database_url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
-    finally:
-        conn.close()
+    sql(database_url, "SELECT pg_notify(%s, %s)", (CHANNEL, payload))
 
 
 def test_loads_then_applies_notifications_in_order(database_url):
@@ -84,11 +79,7 @@ def test_a_killed_connection_is_replaced_and_the_view_loaded_again(database_url)
     try:
         assert listener.wait(lambda: listener.loads == 1)
         killed = listener.backend_pid
-        conn = psycopg2.connect(database_url)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_terminate_backend(%s)", (killed,))
-        conn.close()
+        sql(database_url, "SELECT pg_terminate_backend(%s)", (killed,))
         assert listener.wait(lambda: listener.loads == 2)
         assert listener.connections == 2 and listener.backend_pid != killed
         _notify(database_url, "after")
@@ -111,3 +102,17 @@ def test_stop_wakes_the_thread_at_once_and_closes_its_pipe(database_url):
         except OSError:
             still = False
         assert not still, f"fd {fd} of the wake pipe is still open"
+
+
+def test_a_listener_must_say_how_to_load_and_apply():
+    class Incomplete(NotifyListener):
+        channel = CHANNEL
+        application_name = "smn-test-incomplete"
+        log = logging.getLogger("smn.test_listen")
+        resync_interval = 60.0
+
+        def load(self, cur: Any) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="notified"):
+        Incomplete("smn-test-incomplete", "postgresql:///unused")

@@ -279,7 +279,13 @@ class BufferedJsonLineHandler(JsonLineHandler):
             pending = []
             while self._pending:
                 item = self._pending.popleft()
-                pending.append(item if type(item) is str else _finished_line(*item) + self.terminator)
+                if type(item) is str:
+                    pending.append(item)
+                    continue
+                try:
+                    pending.append(_finished_line(*item) + self.terminator)
+                except Exception:  # one line that will not encode must not stop the writer thread for good
+                    self.handleError(logging.makeLogRecord({"msg": "log line not encoded"}))
             if pending and self.stream is not None:
                 try:
                     self.stream.write("".join(pending))

@@ -232,3 +232,20 @@ def test_a_buffered_direct_line_is_formatted_by_the_writer_as_it_was_logged(monk
     first, second = _lines(stream)
     assert first["request_id"] == "req-deferred-1" and JWT not in stream.getvalue()
     assert not first["time"].startswith("1970") and second["message"] == "between"
+
+
+def test_a_line_that_will_not_encode_is_reported_and_the_rest_are_written(monkeypatch):
+    stream = io.StringIO()
+    handler = _buffered(stream, 60)
+    reported = []
+    monkeypatch.setattr(handler, "handleError", lambda record: reported.append(record.msg))
+    log = logging.Logger("smn.access.test", logging.INFO)
+    log.addHandler(handler)
+    try:
+        log_prepared(log, "request", {"status": 200, "odd": {1: "a non-string key"}}, ())
+        log_prepared(log, "request", {"status": 201}, ())
+        handler.flush()
+    finally:
+        handler.close()
+    assert [line["status"] for line in _lines(stream)] == [201]
+    assert reported == ["log line not encoded"]

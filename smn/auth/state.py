@@ -48,7 +48,11 @@ class AuthState:
         self._keyset: KeySet = EMPTY_KEYSET
         self.loaded_at: float | None = None  # epoch seconds of the last full reload (metrics)
         self.generation = 0
-        """Bumped by every change to clients, revocations or keys: a verifier's admissions are good until it moves."""
+        """Moved by every change that can refuse an admitted token (a client, a revocation, the keys).
+
+        Adding an unknown client, dropping a revocation or forgetting an expired
+        one cannot: they only concern tokens that were refused (never admitted)
+        or are past expiry. A verifier's admissions stand until it moves."""
         self._listener: _Listener | None = None
         self._reset_process_state()
 
@@ -150,9 +154,7 @@ class AuthState:
         Only ever adds: a record read earlier must not overwrite a newer one the listener applied.
         """
         with self._lock:
-            if record.client_id not in self._clients:
-                self._clients[record.client_id] = record
-                self.generation += 1
+            self._clients.setdefault(record.client_id, record)
 
     def add_revoked(self, jti: str, expires_at: float) -> None:
         with self._lock:
@@ -162,7 +164,6 @@ class AuthState:
     def drop_revoked(self, jti: str) -> None:
         with self._lock:
             self._revoked.pop(jti, None)
-            self.generation += 1
 
     def set_keyset(self, keyset: KeySet) -> None:
         with self._lock:
@@ -173,7 +174,6 @@ class AuthState:
         """Forget revocations of tokens that are past expiry (plus leeway): exp rejects them anyway."""
         with self._lock:
             self._revoked = {jti: exp for jti, exp in self._revoked.items() if exp + self.leeway >= now}
-            self.generation += 1
 
     def markers_awaited(self) -> set[str]:
         with self._sync:

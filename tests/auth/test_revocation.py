@@ -239,16 +239,36 @@ def test_any_change_to_the_view_voids_admissions(isolated_app, smn_auth, acme, t
     assert _status(worker, other) == 401
 
 
-def test_issuing_tokens_to_a_known_client_keeps_admissions(isolated_app, acme):
+def test_changes_that_cannot_refuse_an_admitted_token_keep_admissions(isolated_app, acme):
     import dataclasses
 
     _, auth = isolated_app()
     known = auth.state.client(acme.client_id)
     generation = auth.state.generation
     auth.state.learn_client(known)
-    assert auth.state.generation == generation
     auth.state.learn_client(dataclasses.replace(known, client_id="smn_0000000000000000new"))
+    auth.state.drop_revoked("never-revoked-0000001")
+    auth.state.purge(time.time())
+    assert auth.state.generation == generation
+    auth.state.add_revoked("revoked-now-000000001", time.time() + 60)
     assert auth.state.generation == generation + 1
+
+
+def test_an_admission_ends_when_its_key_retires(isolated_app, token, monkeypatch):
+    import dataclasses
+
+    import smn.auth.tokens as tokens
+
+    app, auth = isolated_app()
+    worker = testing.TestClient(app)
+    kid = jwt.get_unverified_header(token)["kid"]
+    keyset = auth.state.keyset
+    retire_at = time.time() + 60
+    retiring = dataclasses.replace(keyset.verifying[kid], retire_after=retire_at)
+    auth.state.set_keyset(dataclasses.replace(keyset, verifying={**keyset.verifying, kid: retiring}))
+    assert _status(worker, token) == 200
+    monkeypatch.setattr(tokens, "time", type("Clock", (), {"time": staticmethod(lambda: retire_at + 1)}))
+    assert _status(worker, token) == 401
 
 
 def test_an_admission_ends_when_the_token_expires(isolated_app, token, monkeypatch):

@@ -138,7 +138,7 @@ class ClientStore:
         return self._update(ref, "active = %s", (active,))
 
     def set_scopes(self, ref: str, scopes: Iterable[str] | str) -> ClientInfo:
-        return self._update(ref, "scopes = %s", (list(parse_scopes(scopes)),))
+        return self.set_limits(ref, {}, scopes)
 
     def set_limits(self, ref: str, limits: Mapping[str, Any], scopes: Iterable[str] | str | None = None
                    ) -> ClientInfo:

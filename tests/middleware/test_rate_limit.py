@@ -5,14 +5,13 @@ import json
 import threading
 import time
 
-import psycopg2
 import pytest
 
-import smn.db
 from smn.ratelimit import LeaseStore, RateLimiter
 from tests.auth.helpers import sql, wait_until
 from tests.auth.test_gunicorn_revocation import Gunicorn, _request
 from tests.fixtures.auth import bearer
+from tests.helpers.database_use import count_database_use
 
 WHOAMI = "/v1/auth/whoami"
 
@@ -93,24 +92,9 @@ def test_rejections_are_counted_in_metrics(client, limited, make_client, token_f
 
 @pytest.fixture()
 def db_use_on_this_thread(monkeypatch):
-    """Counts connections borrowed or opened by the calling (request) thread."""
-    uses: list[str] = []
+    """What the calling (request) thread does with PostgreSQL."""
     me = threading.get_ident()
-    borrow, connect = smn.db.ConnectionPool.get, psycopg2.connect
-
-    def counting_get(pool, timeout):
-        if threading.get_ident() == me:
-            uses.append("pool")
-        return borrow(pool, timeout)
-
-    def counting_connect(*args, **kwargs):
-        if threading.get_ident() == me:
-            uses.append("connect")
-        return connect(*args, **kwargs)
-
-    monkeypatch.setattr(smn.db.ConnectionPool, "get", counting_get)
-    monkeypatch.setattr(psycopg2, "connect", counting_connect)
-    return uses
+    return count_database_use(monkeypatch, lambda: threading.get_ident() == me)
 
 
 def test_cached_product_read_makes_no_database_query(client, limited, db_use_on_this_thread):

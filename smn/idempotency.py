@@ -39,6 +39,8 @@ STORED_HEADERS = ("Location", "Retry-After", "Preference-Applied")
 PURGE_BATCH = 1000
 PURGE_MAX_BATCHES = 50
 """At most 50,000 expired keys per housekeeping run and process (~1,700 a second at the default 30 s)."""
+PURGE_BUDGET = 0.2
+"""Seconds a purge may go on: the auth listener applies no revocation while it runs (bound: 1 s)."""
 _POLL_SECONDS = (0.02, 0.05, 0.1, 0.2)
 
 _writes: ContextVar[list[bool] | None] = ContextVar("smn_idempotency_writes", default=None)
@@ -205,22 +207,26 @@ class IdempotencyStore:
                               (client_id, key, owner))
 
     @staticmethod
-    def purge(cur: Any, batch: int = PURGE_BATCH, max_batches: int = PURGE_MAX_BATCHES) -> int:
+    def purge(cur: Any, batch: int = PURGE_BATCH, max_batches: int = PURGE_MAX_BATCHES,
+              budget: float = PURGE_BUDGET, clock: Callable[[], float] = time.monotonic) -> int:
         """Delete expired keys on `cur`, `batch` rows per statement, until none are left: how many went.
 
         Auth housekeeping runs it (every SMN_AUTH_RESYNC_INTERVAL, in each
         process), never a partner's request. One batch per run capped the purge
         at ~33 keys a second per process, below a busy order flow's rate; now a
         run goes on while batches come back full, up to `max_batches` (each its
-        own short statement on the autocommit cursor). An expired key left
+        own short statement on the autocommit cursor) and for at most `budget`
+        seconds: it runs on the auth listener's thread, which applies no
+        revocation meanwhile. An expired key left
         behind meanwhile is harmless: `_claim` takes it over and `_stored`
         ignores it.
         """
         deleted = 0
+        deadline = clock() + budget
         for _ in range(max_batches):
             cur.execute("""DELETE FROM idempotency_keys WHERE ctid IN (
                                SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT %s)""", (batch,))
             deleted += cur.rowcount
-            if cur.rowcount < batch:
+            if cur.rowcount < batch or clock() >= deadline:
                 break
         return deleted

@@ -251,6 +251,13 @@ def test_a_purge_stops_after_its_batch_limit() -> None:
     assert cursor.statements == 2 and cursor.expired == 5
 
 
+def test_a_purge_stops_when_its_time_is_up() -> None:
+    cursor = _DeletingCursor(10_000)
+    ticks = iter([0.0, 0.1, 0.25, 0.4])
+    assert IdempotencyStore.purge(cursor, batch=1_000, budget=0.2, clock=lambda: next(ticks)) == 2_000
+    assert cursor.statements == 2
+
+
 def test_fingerprint_ignores_key_order_and_spacing() -> None:
     assert fingerprint("POST", "/v1/orders", {"a": 1, "b": [1, 2]}) == \
         fingerprint("POST", "/v1/orders", {"b": [1, 2], "a": 1})

@@ -225,8 +225,8 @@ class _Listener(NotifyListener):
         (log.info if first else log.debug)("auth view loaded", extra=state.counts())
         if keyset.signing is None:
             log.error("no usable signing key: check SMN_SECRET_KEY, or run `smn key rotate`")
-        self._maintain(cur)
         state.synced(markers)
+        self._maintain(cur)
 
     def _maintain(self, cur: Any) -> None:
         """Housekeeping any process may do: retire expired keys, purge old revocations and failures."""

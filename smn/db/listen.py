@@ -1,7 +1,8 @@
 """NotifyListener: a thread holding one LISTEN connection that keeps an in-memory view fresh.
 
-The auth view (smn/auth/state.py) and the builder's endpoint registry
-(smn/builder/registry.py) each run one per process. The thread connects,
+The auth view (smn/auth/state.py), the builder's endpoint registry
+(smn/builder/registry.py) and the outbox worker (smn/outbox/worker.py) each
+run one per process. The thread connects,
 LISTENs, loads everything, then hands each batch of notifications to the
 subclass and loads everything again every `resync_interval` seconds; when
 PostgreSQL drops the connection it reconnects with a backoff and loads again,
@@ -11,10 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
-from abc import ABCMeta, abstractmethod
 import selectors
 import threading
 import time
+from abc import ABCMeta, abstractmethod
 from typing import Any
 
 import psycopg2
@@ -40,6 +41,7 @@ class NotifyListener(threading.Thread, metaclass=ABCMeta):
         self.connections = 0
         self._stopping = threading.Event()
         self._wake_read, self._wake_write = os.pipe()
+        self._pipe_closed = False
         self._conn: psycopg2.extensions.connection | None = None
         self._loaded = False
 
@@ -57,10 +59,13 @@ class NotifyListener(threading.Thread, metaclass=ABCMeta):
         """Apply a batch of notifications."""
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
-        os.write(self._wake_write, b"x")
+        """Wake the thread and wait for it; safe to call again (the pipe is closed once, when the thread is gone)."""
+        if not self._stopping.is_set():
+            self._stopping.set()
+            os.write(self._wake_write, b"x")
         self.join(timeout)
-        if not self.is_alive():
+        if not self.is_alive() and not self._pipe_closed:
+            self._pipe_closed = True
             os.close(self._wake_read)
             os.close(self._wake_write)
 

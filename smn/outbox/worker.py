@@ -16,12 +16,11 @@ import uuid
 from typing import Callable
 
 import psycopg2
-import psycopg2.extensions
 
 from smn.context import bind_request, unbind_request
 from smn.db import Database
-from smn.errors import Problem, problem_body
 from smn.db.listen import NotifyListener
+from smn.errors import Problem, problem_body
 from smn.odoo.client import OdooClient
 from smn.outbox import hooks
 from smn.outbox.callbacks import CallbackError, CallbackSender
@@ -31,7 +30,6 @@ from smn.outbox.views import job_document
 from smn.settings import Settings
 
 log = logging.getLogger("smn.outbox")
-
 
 
 def backoff(attempts: int, base: float, cap: float, rand: Callable[[], float] = random.random) -> float:

@@ -104,6 +104,21 @@ def test_stop_wakes_the_thread_at_once_and_closes_its_pipe(database_url):
         assert not still, f"fd {fd} of the wake pipe is still open"
 
 
+def test_a_second_stop_leaves_the_reused_descriptors_alone(database_url):
+    listener = RecordingListener(database_url)
+    listener.start()
+    assert listener.wait(lambda: listener.loads == 1)
+    listener.stop()
+    read, write = os.pipe()  # the lowest free numbers: likely the wake pipe's old ones
+    try:
+        listener.stop()
+        os.write(write, b"still open")
+        assert os.read(read, 16) == b"still open"
+    finally:
+        os.close(read)
+        os.close(write)
+
+
 def test_a_listener_must_say_how_to_load_and_apply():
     class Incomplete(NotifyListener):
         channel = CHANNEL

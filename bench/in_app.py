@@ -17,6 +17,7 @@ not wrap the apps.
 """
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import os
@@ -82,9 +83,16 @@ class InAppTimer:
 
 
 def timed(target: str) -> InAppTimer:
-    """gunicorn's app factory: `bench.in_app:timed('module:attribute')`, totals written to $BENCH_IN_APP_DIR."""
+    """gunicorn's app factory: `bench.in_app:timed('module:attribute')`, totals written to $BENCH_IN_APP_DIR.
+
+    The target may itself be a factory call with one string argument, as
+    gunicorn allows: `module:factory('argument')` (bench.ablate).
+    """
     module, _, attribute = target.partition(":")
-    app = getattr(importlib.import_module(module), attribute)
+    name, call, argument = attribute.partition("(")
+    app = getattr(importlib.import_module(module), name)
+    if call:
+        app = app(ast.literal_eval(argument.removesuffix(")")))
     folder = Path(os.environ[DIR_ENV])
     folder.mkdir(parents=True, exist_ok=True)
     return InAppTimer(app, folder)

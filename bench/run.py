@@ -35,6 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from bench.ablate import PIECES, parse_pieces
 from bench.in_app import DIR_ENV, WRITE_INTERVAL, per_call_us, read_totals
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -295,6 +296,13 @@ class Options:
     write_docs: bool = True
     rounds: int = 5
     in_app: bool = False
+    ablate: tuple[str, ...] = ()
+    """Pieces of SMN replaced by no-ops (bench/ablate.py), for every SMN server of the run."""
+
+    @property
+    def smn_app(self) -> str:
+        """What gunicorn loads for SMN: the app, or the app with `ablate`'s pieces made no-ops."""
+        return f"bench.ablate:ablated({','.join(self.ablate)!r})" if self.ablate else "smn.wsgi:app"
 
 
 def cpu_seconds(master_pid: int) -> dict[int, tuple[float, float]]:
@@ -414,7 +422,8 @@ def run(options: Options) -> dict:
         results = measure_cpu_bound(scenarios, options, env, run_id)
         results += measure_odoo_bound([s for s in scenarios if s.target == "smn" and not s.fresh_cache],
                                       options, env, odoo, run_id)
-    return {"run_id": run_id, "label": options.label, "machine": machine(), "gunicorn": gunicorn_settings(env),
+    return {"run_id": run_id, "label": options.label, "ablated": list(options.ablate), "machine": machine(),
+            "gunicorn": gunicorn_settings(env),
             "wrk": {"connections": options.connections, "threads": options.threads, "seconds": options.duration,
                     "warmup_seconds": options.warmup, "rounds": options.rounds},
             "scenarios": with_ratios(results)}
@@ -441,7 +450,7 @@ def measure_cpu_bound(scenarios: list[Scenario], options: Options, env: dict[str
             port = free_port()
             bases["smn"] = f"http://127.0.0.1:{port}"
             servers["smn"] = stack.enter_context(running(
-                gunicorn("smn-cache-on", "smn.wsgi:app", {**env, "SMN_FRESH_CACHE_TTL": "products=3600"}, port,
+                gunicorn("smn-cache-on", options.smn_app, {**env, "SMN_FRESH_CACHE_TTL": "products=3600"}, port,
                          options.in_app),
                 bases["smn"] + "/healthz"))
             headers["smn"] = {"Authorization": f"Bearer {bench_token(env, bases['smn'], run_id)}"}
@@ -511,7 +520,7 @@ def measure_odoo_bound(group: list[Scenario], options: Options, env: dict[str, s
     base = f"http://127.0.0.1:{port}"
     cache_off = {**env, "SMN_FRESH_CACHE_TTL": "products=0"}
     results = []
-    with running(gunicorn("smn-cache-off", "smn.wsgi:app", cache_off, port), f"{base}/healthz") as smn:
+    with running(gunicorn("smn-cache-off", options.smn_app, cache_off, port), f"{base}/healthz") as smn:
         auth = {"Authorization": f"Bearer {bench_token(env, base, run_id + '-off')}"}
         for scenario in group:
             odoo.set_latency(scenario.odoo_latency_ms / 1000)
@@ -546,6 +555,7 @@ def with_ratios(results: list[dict]) -> list[dict]:
 def markdown(report: dict) -> str:
     g, w = report["gunicorn"], report["wrk"]
     lines = [f"## Run {report['run_id']}" + (f" — {report['label']}" if report["label"] else ""), "",
+             *ablation_note(report.get("ablated", ())),
              f"{report['machine']['cpus']} CPUs, Python {report['machine']['python']}; gunicorn {g['worker_class']}, "
              f"{g['workers']} workers × {g['threads']} threads for both apps; wrk {w['threads']} threads, "
              f"{w['connections']} connections, {w['warmup_seconds']:g} s warm-up + {w['seconds']:g} s per scenario"
@@ -562,8 +572,17 @@ def markdown(report: dict) -> str:
                      f"| {share(r)} "
                      f"| {r.get('smn_own_p50_ms', '–')} | {r.get('odoo_p50_ms', '–')} "
                      f"| {load} |")
-    lines += ["", *round_lines(report["scenarios"]), *goal_lines(report["scenarios"]), ""]
+    goals = [] if report.get("ablated") else goal_lines(report["scenarios"])
+    lines += ["", *round_lines(report["scenarios"]), *goals, ""]
     return "\n".join(lines)
+
+
+def ablation_note(pieces: list[str] | tuple[str, ...]) -> list[str]:
+    """For an ablated run (bench/ablate.py): which pieces SMN ran without, so no one reads it as SMN's figure."""
+    if not pieces:
+        return []
+    return [f"**Ablated run: SMN without {', '.join(PIECES[name][0] for name in pieces)}** "
+            f"(`--ablate {','.join(pieces)}`).", ""]
 
 
 def rounds_note(wrk: dict) -> str:
@@ -651,6 +670,9 @@ def parse(argv: list[str] | None) -> Options:
                         help="alternating rounds of the floor and the fresh-cache scenarios (median reported)")
     parser.add_argument("--in-app", action="store_true",
                         help="also time the thread CPU spent inside each app (bench/in_app.py; ~1 µs per request)")
+    parser.add_argument("--ablate", default="",
+                        help="comma-separated pieces of SMN made no-ops, to see what each costs (bench/ablate.py): "
+                        + ", ".join(PIECES))
     args = parser.parse_args(argv)
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     unknown = only - {s.name for s in SCENARIOS}
@@ -658,8 +680,12 @@ def parse(argv: list[str] | None) -> Options:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    try:
+        ablated = parse_pieces(args.ablate)
+    except ValueError as exc:
+        parser.error(f"--ablate: {exc}")
     return Options(args.duration, args.warmup, args.connections, args.threads, only, args.label, not args.no_docs,
-                   args.rounds, args.in_app)
+                   args.rounds, args.in_app, ablated)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -14,8 +14,8 @@ from smn.db import Database
 from smn.odoo.client import OdooClient
 from smn.odoo.errors import OdooError
 from smn.outbox.store import Job, OutboxStore
-from smn.outbox.views import iso
 from smn.schemas.jobs import JOB_STATUSES
+from smn.timefmt import utc_iso
 
 JOB_ACTIONS = ("retry", "cancel")
 
@@ -116,5 +116,5 @@ def job_dict(job: Job) -> dict[str, Any]:
     return {"id": job.id, "client_id": job.client_id, "kind": job.kind, "status": job.status,
             "attempts": job.attempts, "params": job.params, "body": job.body, "result_status": job.result_status,
             "result": job.result, "last_error": job.last_error, "request_id": job.request_id,
-            "created_at": iso(job.created_at), "updated_at": iso(job.updated_at), "finished_at": iso(job.finished_at),
-            "next_attempt_at": iso(job.next_attempt_at)}
+            "created_at": utc_iso(job.created_at), "updated_at": utc_iso(job.updated_at),
+            "finished_at": utc_iso(job.finished_at), "next_attempt_at": utc_iso(job.next_attempt_at)}

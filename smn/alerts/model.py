@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from smn.timefmt import utc_iso
+
 SEVERITIES = ("info", "warning", "critical")
 MAX_REQUEST_IDS = 20
 EXAMPLE_REQUEST_IDS = 5
@@ -88,4 +90,5 @@ def merge_request_ids(known: list[str], new: tuple[str, ...] | list[str]) -> lis
 
 
 def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="seconds")
+    """An alert's moment as SMN writes every moment (smn.timefmt), to the second."""
+    return utc_iso(datetime.fromtimestamp(int(epoch), tz=timezone.utc))

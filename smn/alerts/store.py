@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from smn.alerts.model import Message, Occurrences, merge_request_ids
 from smn.db import Database
+from smn.timefmt import utc_iso
 
 _COLUMNS = ("id, fold_key, kind, severity, title, details, request_ids, extract(epoch FROM first_seen)::float8, "
             "extract(epoch FROM last_seen)::float8, count, sent_count, extract(epoch FROM last_sent_at)::float8, "
@@ -105,7 +107,7 @@ def list_alerts(database: Database, *, limit: int = 50, offset: int = 0, kind: s
         "LIMIT %s OFFSET %s", (*params, limit, offset))
     names = ("id", "kind", "severity", "title", "details", "request_ids", "first_seen", "last_seen", "count",
              "acknowledged_at", "acknowledged_by", "sent")
-    return [{name: (value.isoformat() if hasattr(value, "isoformat") else value) for name, value in zip(names, row)}
+    return [{name: (utc_iso(value) if isinstance(value, datetime) else value) for name, value in zip(names, row)}
             for row in rows]
 
 

@@ -1,16 +1,10 @@
 """How a job looks to its partner: GET /v1/jobs/{id}, the 202 answer, and the callback body."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, Callable
 
 from smn.outbox.store import Job
-
-
-def iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+from smn.timefmt import utc_iso
 
 
 def job_path(job_id: str) -> str:
@@ -25,15 +19,15 @@ def job_document(job: Job, link: Callable[[str], str]) -> dict[str, Any]:
         "kind": job.kind,
         "status": job.status,
         "attempts": job.attempts,
-        "next_attempt_at": iso(job.next_attempt_at) if job.status == "queued" else None,
+        "next_attempt_at": utc_iso(job.next_attempt_at) if job.status == "queued" else None,
         "last_error": job.last_error if job.status in ("queued", "running") else None,
         "result_status": job.result_status,
         "result": None if failed else job.result,
         "problem": job.result if failed else None,
         "request_id": job.request_id,
-        "created_at": iso(job.created_at),
-        "updated_at": iso(job.updated_at),
-        "finished_at": iso(job.finished_at),
+        "created_at": utc_iso(job.created_at),
+        "updated_at": utc_iso(job.updated_at),
+        "finished_at": utc_iso(job.finished_at),
         "links": {"self": link(job_path(job.id))},
     }
 

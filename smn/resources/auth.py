@@ -21,6 +21,7 @@ from smn.auth.runtime import Auth
 from smn.auth.scopes import InvalidScope, parse_scopes
 from smn.auth.tokens import AuthUnavailable, TokenRejected
 from smn.representation import not_modified
+from smn.timefmt import utc_iso
 
 log = logging.getLogger("smn.auth")
 
@@ -262,7 +263,7 @@ def jwks_body(auth: Auth, now: float) -> bytes:
 
 
 def _iso(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return utc_iso(datetime.fromtimestamp(epoch, tz=timezone.utc))
 
 
 class WhoAmIResource:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 from tests.admin.conftest import PASSWORD
 from tests.auth.helpers import jti_of, sql
@@ -124,6 +125,29 @@ def test_client_lifecycle(client, admin, database_url, smn_auth):
     assert all(request_id for _, request_id in rows)
 
 
+UTC_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
+
+
+def test_timestamps_are_utc_with_z(client, admin):
+    """One convention for the admin API and partners (smn.timefmt): ISO 8601, UTC, `Z`."""
+    created = admin.post("/admin/api/clients", json={"name": f"times-{admin.username}", "scopes": "products:read"})
+    client_id, secret = created.json["client"]["client_id"], created.json["client_secret"]
+    basic = {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode(),
+             "Content-Type": "application/x-www-form-urlencoded"}
+    issued = client.simulate_post("/v1/auth/token", body="grant_type=client_credentials", headers=basic)
+    assert issued.status_code == 200
+
+    seen = admin.get(f"/admin/api/clients/{client_id}").json
+    (token,) = admin.get("/admin/api/tokens", params={"client_id": client_id}).json["items"]
+    key = admin.get("/admin/api/keys").json["items"][0]
+    entry = admin.get("/admin/api/audit", params={"actor": admin.username}).json["items"][0]
+    values = [seen["created_at"], seen["updated_at"], seen["secret_rotated_at"], token["issued_at"],
+              token["expires_at"], key["created_at"], entry["at"]]
+    assert all(UTC_Z.fullmatch(value) for value in values), values
+    page = client.simulate_get(f"/admin/clients/{client_id}", headers=admin.headers()).text
+    assert f"<dt>created</dt><dd>{seen['created_at'][:19].replace('T', ' ')} UTC</dd>" in page
+
+
 def test_invalid_client_input_is_422(admin):
     result = admin.post("/admin/api/clients", json={"name": "", "scopes": "bad scope!", "burst": -1})
     assert result.status_code == 422
@@ -161,7 +185,8 @@ def test_overview_jobs_alerts(admin, services, database_url):
     assert overview.json["odoo"]["reachable"] is True and overview.json["odoo"]["circuit"]["state"] == "closed"
     alert_id = sql(database_url, """INSERT INTO alerts (fold_key, kind, severity, title, first_seen, last_seen)
                                     VALUES ('t', 'test', 'warning', 'Test alert', now(), now()) RETURNING id""")[0][0]
-    assert any(a["id"] == alert_id for a in admin.get("/admin/api/alerts").json["items"])
+    listed = next(a for a in admin.get("/admin/api/alerts").json["items"] if a["id"] == alert_id)
+    assert listed["first_seen"].endswith("Z") and listed["last_seen"].endswith("Z")
     assert admin.post(f"/admin/api/alerts/{alert_id}/acknowledge").status_code == 204
     assert admin.post("/admin/api/alerts/999999/acknowledge").status_code == 404
     job_id = sql(database_url, """INSERT INTO outbox_jobs (id, client_id, kind, body, status, last_error, request_id)

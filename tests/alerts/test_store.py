@@ -36,5 +36,5 @@ def test_channels_show_first_and_last_seen_in_utc():
     message = Message(7, "job_failed", "warning", "an outbox job failed", {}, ("req-1",), 3, 2,
                       1_700_000_000.0, 1_700_000_060.0)
     fields = {field["title"]: field["value"] for field in webhook_payload(message)["attachments"][0]["fields"]}
-    assert fields["first seen"] == "2023-11-14T22:13:20+00:00" and fields["last seen"] == "2023-11-14T22:14:20+00:00"
-    assert "first seen 2023-11-14T22:13:20+00:00, last seen 2023-11-14T22:14:20+00:00" in message_text(message)
+    assert fields["first seen"] == "2023-11-14T22:13:20Z" and fields["last seen"] == "2023-11-14T22:14:20Z"
+    assert "first seen 2023-11-14T22:13:20Z, last seen 2023-11-14T22:14:20Z" in message_text(message)

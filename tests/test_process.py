@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from smn.process import current_pid
 
 
@@ -31,3 +33,21 @@ def test_is_running_tells_a_live_process_from_a_finished_one():
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     assert is_running(os.getpid()) and not is_running(child.pid)
+
+
+def test_is_running_counts_a_process_we_may_not_signal(monkeypatch):
+    """kill(pid, 0) answers EPERM for another user's process (pid 1 when not root): it exists."""
+    from smn.process import is_running
+
+    def refuse(pid: int, signal: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "kill", refuse)
+    assert is_running(1) is True
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may signal every process")
+def test_is_running_pid_1_as_another_user():
+    from smn.process import is_running
+
+    assert is_running(1) is True

@@ -5,7 +5,7 @@ import time
 import psycopg2
 import pytest
 
-from smn.db import Database
+from smn.db import Database, close_quietly
 
 
 def test_pool_serves_many_threads(database_url):
@@ -63,3 +63,21 @@ def test_pool_is_rebuilt_after_fork(database_url):
     assert database.fetch_one("SELECT pg_backend_pid()")[0] == parent_backend
     assert database._pool is first_pool
     database.close()
+
+
+def test_close_quietly_closes_an_open_connection_and_leaves_a_closed_one_be(database_url):
+    conn = psycopg2.connect(database_url)
+    close_quietly(conn)
+    assert conn.closed
+    close_quietly(conn)
+    assert conn.closed
+
+
+def test_close_quietly_swallows_a_database_error_on_the_way_out():
+    class Broken:
+        closed = 0
+
+        def close(self) -> None:
+            raise psycopg2.InterfaceError("connection already gone")
+
+    close_quietly(Broken())

@@ -134,7 +134,7 @@ class BuiltEndpointResource:
     def _cached(self, definition: Definition, key: tuple, produce: Callable[[], Any]) -> Any:
         if not definition.cache_ttl:
             return produce()
-        full_key = ":".join(str(part) for part in (definition.slug, definition.version, *key))
+        full_key = (definition.slug, definition.version, *key)
         hit = self.cache.get(full_key)
         if hit is not None:
             return hit[0]

@@ -2,11 +2,13 @@
 
 Verification binds the algorithm to the key found by `kid`, never to the
 token's header, so a token cannot pick a weaker algorithm (HS256 "signed"
-with a public key, or "none"). A bounded LRU of already verified tokens skips
-repeated signature checks. Expiry, revocation, the key and the client's state
-are checked again whenever the auth view changes (AuthState.generation) or
-the token or its key reaches its end of validity; in between, the same token
-gets the same admission without repeating them (issue #7).
+with a public key, or "none"). One bounded map (SMN_AUTH_CACHE_SIZE) remembers
+each token whose signature and claims were checked, admitted or not, so a
+token is never verified twice while it stays there. Expiry, revocation, the
+key and the client's state are checked again whenever the auth view changes
+(AuthState.generation) or the token or its key reaches its end of validity;
+in between, the same token gets the same admission without repeating them
+(issue #7).
 """
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ import math
 import re
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -68,42 +69,18 @@ class AuthUnavailable(Exception):
     """The view of keys and clients is not loaded (PostgreSQL unreachable since start)."""
 
 
-class VerifiedCache:
-    """A thread-safe LRU of token string -> verified claims; size 0 disables it."""
+class _Entry(NamedTuple):
+    """A token whose signature and claims were verified, and its admission if it has one.
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._data: OrderedDict[str, AccessToken] = OrderedDict()
-        self._lock = threading.Lock()
+    The admission (`principal`) stands while the auth view is at `generation`
+    and until `until` (epoch seconds). A token not admitted (never yet, or
+    rejected) has generation -1, which the view never reaches.
+    """
 
-    def get(self, token: str) -> AccessToken | None:
-        if not self.size:
-            return None
-        with self._lock:
-            found = self._data.get(token)
-            if found is not None:
-                self._data.move_to_end(token)
-            return found
-
-    def put(self, token: str, access: AccessToken) -> None:
-        if not self.size:
-            return
-        with self._lock:
-            self._data[token] = access
-            self._data.move_to_end(token)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-
-class _Admission(NamedTuple):
-    """A token admitted while the auth view was at `generation`; it stands until `until` (epoch seconds)."""
-
-    generation: int
-    until: float
-    principal: Principal
+    access: AccessToken
+    generation: int = -1
+    until: float = 0.0
+    principal: Principal | None = None
 
 
 class TokenVerifier:
@@ -116,8 +93,9 @@ class TokenVerifier:
         self.algorithm = settings.jwt_algorithm
         self.leeway = settings.jwt_leeway
         self.max_lifetime = settings.token_max_ttl
-        self.cache = VerifiedCache(settings.auth_cache_size)
-        self._admissions: dict[str, _Admission] = {}
+        self.cache_size = settings.auth_cache_size
+        self._entries: dict[str, _Entry] = {}
+        self._insert_lock = threading.Lock()
 
     def ready(self) -> None:
         """Raise AuthUnavailable unless the view is loaded (waits briefly on a cold start)."""
@@ -127,14 +105,18 @@ class TokenVerifier:
     def verify(self, token: str) -> Principal:
         self.ready()
         now = time.time()
-        admission = self._admissions.get(token)
-        if admission is not None and admission.generation == self.state.generation and now < admission.until:
-            return admission.principal
+        entry = self._entries.get(token)
+        if entry is not None and entry.generation == self.state.generation and now < entry.until:
+            return entry.principal  # type: ignore[return-value]  # admitted entries always have one
         generation = self.state.generation  # read before admit: a change made meanwhile voids this admission
-        access = self.decode(token)
+        access = entry.access if entry is not None else self.decode(token)
         principal = self.admit(access, now)
-        self._remember(token, _Admission(generation, self._admitted_until(access), principal))
+        self._remember(token, _Entry(access, generation, self._admitted_until(access), principal))
         return principal
+
+    def cached(self) -> int:
+        """How many verified tokens are remembered (admitted or not); at most SMN_AUTH_CACHE_SIZE."""
+        return len(self._entries)
 
     def _admitted_until(self, access: AccessToken) -> float:
         """When admit's verdict on `access` changes with no change to the auth view: expiry or key retirement."""
@@ -144,26 +126,35 @@ class TokenVerifier:
             until = min(until, key.retire_after)
         return until
 
-    def _remember(self, token: str, admission: _Admission) -> None:
-        """Bounded like the verified cache (SMN_AUTH_CACHE_SIZE; 0 keeps none); emptied when full.
+    def _remember(self, token: str, entry: _Entry) -> None:
+        """Store `entry`; a new token evicts the oldest inserted ones beyond SMN_AUTH_CACHE_SIZE (0 keeps none).
 
-        Plain dict reads and writes are atomic under the GIL, so the request
-        path takes no lock; emptying costs one re-admission per live token.
+        Only writers take the lock: dict reads and writes are atomic under the
+        GIL, so the request path reads without one, and a single writer at a
+        time makes the eviction's peek at the first key safe. Insertion order,
+        not use, decides eviction (a hit reorders nothing, so it stays
+        lock-free); an evicted token costs one signature check when it returns.
+        Two threads admitting one token at once may overwrite each other's
+        entry: the loser's next request re-admits it, from the cached claims.
         """
-        if not self.cache.size:
+        if not self.cache_size:
             return
-        if len(self._admissions) >= self.cache.size:
-            self._admissions.clear()
-        self._admissions[token] = admission
+        with self._insert_lock:
+            entries = self._entries
+            if token not in entries:
+                while len(entries) >= self.cache_size:
+                    del entries[next(iter(entries))]
+            entries[token] = entry
 
     def decode(self, token: str) -> AccessToken:
-        """Signature and claims (cached); says nothing about revocation or the client."""
+        """Signature and claims (remembered); says nothing about revocation or the client."""
         if len(token) > MAX_TOKEN_BYTES:
             raise TokenRejected("too_large")
-        access = self.cache.get(token)
-        if access is None:
-            access = self._decode_uncached(token)
-            self.cache.put(token, access)
+        entry = self._entries.get(token)
+        if entry is not None:
+            return entry.access
+        access = self._decode_uncached(token)
+        self._remember(token, _Entry(access))
         return access
 
     def admit(self, access: AccessToken, now: float) -> Principal:

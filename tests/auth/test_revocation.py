@@ -14,7 +14,6 @@ import pytest
 from falcon import testing
 
 from smn.auth.state import LISTENER_APPLICATION_NAME
-from smn.auth.tokens import VerifiedCache
 from tests.auth.helpers import claims_for, jti_of, sign, wait_until
 from tests.fixtures.auth import bearer
 from tests.helpers.database_use import count_database_use
@@ -296,15 +295,3 @@ def test_expired_revocations_leave_memory_and_later_the_table(isolated_app, db, 
     auth.state.purge(time.time())
     assert not auth.state.is_revoked("gone-000000000000001")
     assert auth.state.is_revoked("live-revocation-00001")
-
-
-def test_verified_cache_is_bounded_lru():
-    cache = VerifiedCache(2)
-    cache.put("a", 1)
-    cache.put("b", 2)
-    assert cache.get("a") == 1
-    cache.put("c", 3)
-    assert cache.get("b") is None and cache.get("a") == 1 and cache.get("c") == 3 and len(cache) == 2
-    off = VerifiedCache(0)
-    off.put("a", 1)
-    assert off.get("a") is None

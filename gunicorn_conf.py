@@ -92,6 +92,25 @@ def on_exit(server):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def pre_request(worker, req):
+    """Close a keep-alive connection after about SMN_KEEPALIVE_REQUESTS requests (Apache's MaxKeepAliveRequests).
+
+    Every worker accepts from one listening socket, and a burst of new
+    connections can all land on one worker while the other is not scheduled
+    (docs/performance.md, "One worker taking every connection"); keep-alive
+    then keeps them there. A connection closed after its limit reconnects to
+    whichever worker accepts first. The limit varies per connection (0.5-1.5x,
+    by client port) so connections opened together do not all reconnect
+    together. Replaces gunicorn's default pre_request, a debug log call.
+    """
+    limit = _settings.keepalive_requests
+    if limit:
+        peer = req.peer_addr
+        port = peer[1] if isinstance(peer, tuple) and len(peer) > 1 else 0
+        if req.req_number >= limit // 2 + port % limit:
+            req.must_close = True
+
+
 def post_fork(server, worker):
     server.log.info("worker started", extra={"worker_pid": worker.pid})
 

@@ -134,6 +134,10 @@ class Settings:
         "SMN_WORKERS", lambda n, v: _parse_int(n, v, 1, 64), "gunicorn worker processes"))
     threads: int = field(default=8, metadata=_env(
         "SMN_THREADS", lambda n, v: _parse_int(n, v, 1, 256), "threads per worker (gthread)"))
+    keepalive_requests: int = field(default=200, metadata=_env(
+        "SMN_KEEPALIVE_REQUESTS", lambda n, v: _parse_int(n, v, 0, 1_000_000),
+        "requests on one keep-alive connection before SMN closes it (0.5-1.5x this, per connection), "
+        "so connections spread over the workers again; 0 = no limit"))
     log_level: str = field(default="INFO", metadata=_env(
         "SMN_LOG_LEVEL", lambda n, v: _parse_choice(n, v, LOG_LEVELS), "DEBUG, INFO, WARNING, ERROR or CRITICAL"))
     log_flush_interval: float = field(default=0.05, metadata=_env(

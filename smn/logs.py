@@ -124,9 +124,9 @@ def _utc_second(second: int) -> str:
 
 
 def iso_time(created: float) -> str:
-    """ISO 8601 in UTC with milliseconds, e.g. 2026-12-04T20:34:37.474+00:00 (the second is formatted once)."""
+    """ISO 8601 in UTC with milliseconds, e.g. 2026-12-04T20:34:37.474Z (smn.timefmt; the second is formatted once)."""
     second = int(created)
-    return f"{_utc_second(second)}.{int((created - second) * 1000):03d}+00:00"
+    return f"{_utc_second(second)}.{int((created - second) * 1000):03d}Z"
 
 
 def _finished_line(created: float, logger_name: str, message: str, fields: dict[str, Any], free_text: tuple[str, ...],

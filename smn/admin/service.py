@@ -56,7 +56,7 @@ class AdminService:
                       ) -> ClientInfo:
         """`limits`: the members of LIMIT_COLUMNS to change (None clears one); the others keep their value."""
         try:
-            info = self._write_client(client_id, scopes, limits)
+            info = self.auth.clients.set_limits(client_id, limits or {}, scopes)
         except InvalidScope:
             self.auth.get_client(client_id)  # an unknown client answers 404 before a bad scope answers 422
             raise
@@ -68,10 +68,6 @@ class AdminService:
                            burst=info.record.burst)
         self.audit.record(actor, "client.update", info.client_id, **changes)
         return info
-
-    def _write_client(self, client_id: str, scopes: str | None, limits: Mapping[str, Any] | None) -> ClientInfo:
-        """One statement: an UPDATE of what changes, or a read when nothing does."""
-        return self.auth.clients.set_limits(client_id, limits or {}, scopes)
 
     def client_action(self, actor: str, client_id: str, action: str) -> tuple[ClientInfo, str | None]:
         """disable, enable, revoke-all or rotate-secret; the new secret (rotate only) is returned once.

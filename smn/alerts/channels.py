@@ -15,8 +15,9 @@ from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import urlparse
 
-from smn.alerts.model import EXAMPLE_REQUEST_IDS, Message, iso
+from smn.alerts.model import EXAMPLE_REQUEST_IDS, Message
 from smn.settings import Settings
+from smn.timefmt import epoch_iso
 
 _COLORS = {"info": "#2eb886", "warning": "#daa038", "critical": "#d00000"}
 
@@ -37,8 +38,8 @@ def webhook_payload(message: Message) -> dict:
     fields = [
         {"title": "kind", "value": message.kind, "short": True},
         {"title": "count", "value": str(message.count), "short": True},
-        {"title": "first seen", "value": iso(message.first_seen), "short": True},
-        {"title": "last seen", "value": iso(message.last_seen), "short": True},
+        {"title": "first seen", "value": epoch_iso(message.first_seen), "short": True},
+        {"title": "last seen", "value": epoch_iso(message.last_seen), "short": True},
         {"title": "request ids", "value": ", ".join(message.request_ids[:EXAMPLE_REQUEST_IDS]) or "-",
          "short": False},
     ]
@@ -54,8 +55,8 @@ def webhook_payload(message: Message) -> dict:
 def message_text(message: Message) -> str:
     ids = ", ".join(message.request_ids[:EXAMPLE_REQUEST_IDS]) or "none"
     details = "; ".join(f"{key}: {_short(value)}" for key, value in message.details.items())
-    return (f"{message.headline}\n{details}\ncount {message.count}, first seen {iso(message.first_seen)}, "
-            f"last seen {iso(message.last_seen)}; request ids: {ids}")
+    return (f"{message.headline}\n{details}\ncount {message.count}, first seen {epoch_iso(message.first_seen)}, "
+            f"last seen {epoch_iso(message.last_seen)}; request ids: {ids}")
 
 
 def _short(value: object) -> str:

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
-from smn.timefmt import utc_iso
+from smn.timefmt import epoch_iso
 
 SEVERITIES = ("info", "warning", "critical")
 MAX_REQUEST_IDS = 20
@@ -70,8 +69,8 @@ class Message:
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.alert_id, "kind": self.kind, "severity": self.severity, "title": self.title,
-                "count": self.count, "folded": self.folded, "first_seen": iso(self.first_seen),
-                "last_seen": iso(self.last_seen), "request_ids": list(self.request_ids[:EXAMPLE_REQUEST_IDS]),
+                "count": self.count, "folded": self.folded, "first_seen": epoch_iso(self.first_seen),
+                "last_seen": epoch_iso(self.last_seen), "request_ids": list(self.request_ids[:EXAMPLE_REQUEST_IDS]),
                 "details": self.details}
 
     @property
@@ -88,7 +87,3 @@ def merge_request_ids(known: list[str], new: tuple[str, ...] | list[str]) -> lis
             merged.append(request_id)
     return merged
 
-
-def iso(epoch: float) -> str:
-    """An alert's moment as SMN writes every moment (smn.timefmt), to the second."""
-    return utc_iso(datetime.fromtimestamp(int(epoch), tz=timezone.utc))

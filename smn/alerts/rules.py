@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from smn.alerts.manager import AlertManager
-from smn.alerts.model import EXAMPLE_REQUEST_IDS, Alert, iso
+from smn.alerts.model import EXAMPLE_REQUEST_IDS, Alert
 from smn.context import current_request_id
+from smn.timefmt import epoch_iso
 
 log = logging.getLogger("smn.alerts")
 
@@ -151,7 +152,7 @@ class OdooCircuitRule:
         if new == "open" and old != "open":
             self._down_since = self._down_since or at
             self.manager.raise_alert(Alert("odoo_down", "critical", "Odoo is down: the circuit breaker opened", {
-                "since": iso(self._down_since), "failures": getattr(transition, "failures", None),
+                "since": epoch_iso(self._down_since), "failures": getattr(transition, "failures", None),
                 "reason": getattr(transition, "reason", None), "previous_state": old}, request_ids))
         elif new == "closed" and old != "closed" and self._down_since is not None:
             down_for = round(at - self._down_since, 1)
@@ -228,7 +229,7 @@ class Monitor(threading.Thread):
             if self._db_down_since is None:
                 self._db_down_since = time.time()
             self.manager.raise_alert(Alert("postgres_down", "critical", "PostgreSQL is unreachable", {
-                "since": iso(self._db_down_since), "error": type(exc).__name__}))
+                "since": epoch_iso(self._db_down_since), "error": type(exc).__name__}))
             return False
         if self._db_down_since is not None:
             down_for = round(time.time() - self._db_down_since, 1)

@@ -20,6 +20,7 @@ from smn.auth.service import AuthService
 from smn.logs import configure_logging
 from smn.outbox.callbacks import add_set_callback_command
 from smn.settings import JWT_ALGORITHMS, Settings
+from smn.timefmt import epoch_iso, utc_iso
 
 SECRET_NOTICE = "The secret is shown this once; SMN stores only a hash of it."
 
@@ -116,8 +117,8 @@ def _when(value: datetime | float | None) -> str:
     if value is None:
         return "-"
     if isinstance(value, (int, float)):
-        value = datetime.fromtimestamp(value, tz=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return epoch_iso(value)
+    return utc_iso(value, "seconds")
 
 
 def _client_dict(info: ClientInfo) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import hashlib
 import json
 import logging
 import time
-from datetime import datetime, timezone
 from typing import Callable
 
 import falcon
@@ -21,7 +20,7 @@ from smn.auth.runtime import Auth
 from smn.auth.scopes import InvalidScope, parse_scopes
 from smn.auth.tokens import AuthUnavailable, TokenRejected
 from smn.representation import not_modified
-from smn.timefmt import utc_iso
+from smn.timefmt import epoch_iso
 
 log = logging.getLogger("smn.auth")
 
@@ -262,10 +261,6 @@ def jwks_body(auth: Auth, now: float) -> bytes:
     return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
 
 
-def _iso(epoch: int) -> str:
-    return utc_iso(datetime.fromtimestamp(epoch, tz=timezone.utc))
-
-
 class WhoAmIResource:
     """GET /v1/auth/whoami: the client and scopes of the presented token."""
 
@@ -300,8 +295,8 @@ class WhoAmIResource:
             "client_id": principal.client.client_id,
             "name": principal.client.name,
             "scopes": sorted(principal.scopes),
-            "token": {"jti": principal.token.jti, "issued_at": _iso(principal.token.issued_at),
-                      "expires_at": _iso(principal.token.expires_at)},
+            "token": {"jti": principal.token.jti, "issued_at": epoch_iso(principal.token.issued_at),
+                      "expires_at": epoch_iso(principal.token.expires_at)},
         }
 
 

@@ -104,7 +104,7 @@ def pre_request(worker, req):
     together. Replaces gunicorn's default pre_request, a debug log call.
     """
     limit = _settings.keepalive_requests
-    if limit:
+    if limit and req.req_number >= limit // 2:  # below half the limit no connection closes: one comparison
         peer = req.peer_addr
         port = peer[1] if isinstance(peer, tuple) and len(peer) > 1 else 0
         if req.req_number >= limit // 2 + port % limit:
